@@ -1,0 +1,93 @@
+# rtlab — the one entry point.
+#
+#   make            build every server and tool into bin/
+#   make run        start the four servers and print the demo's URL
+#   make test       every test: unit, integration, real clients, lessons, bench smoke
+#   make bench      the comparison charts (QUICK=1 for a one-minute run)
+#   make lesson N=01  grade a student's lesson
+#   make fuzz       run the fuzzers for a while
+#   make clean
+#
+# Options: SAN=1 (AddressSanitizer + UndefinedBehaviorSanitizer),
+#          CI=true (warnings are errors; no test may skip).
+#
+# Each folder lists its own objects, binaries and tests in its module.mk,
+# included below, so that the folder reads on its own and the root stays
+# short. Lesson builds swap whole source files through the *_SRC variables.
+
+CC      ?= cc
+OPT     ?= -O2 -g
+WARN    := -std=c11 -Wall -Wextra -pedantic -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wno-unused-parameter
+ifeq ($(CI),true)
+WARN    += -Werror
+endif
+CPPFLAGS := -D_GNU_SOURCE -Icore -MMD -MP
+LDLIBS  := -lev -lm
+
+ifeq ($(SAN),1)
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+B       ?= build/san
+BIN     ?= bin/san
+else
+B       ?= build/release
+BIN     ?= bin
+endif
+
+CFLAGS  ?=
+ALL_CFLAGS = $(OPT) $(WARN) $(CPPFLAGS) $(CFLAGS)
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -pthread)
+
+COMPILE = @mkdir -p $(@D); echo "  CC      $<"; $(CC) $(ALL_CFLAGS) -c -o $@ $<
+LINK    = @mkdir -p $(@D); echo "  LD      $@"; $(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+LINK_TEST = @mkdir -p $(@D); echo "  LD      $@"; $(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+# Units a lesson may swap for the student's own file.
+HTTP_SRC       ?= core/http.c
+FEED_SRC       ?= core/feed.c
+
+PROGRAMS   :=   # bin/polling ... (each module.mk adds its own)
+UNIT_TESTS :=   # Check binaries: pure units, no network
+NET_TESTS  :=   # Check binaries: start a real server on port 0, talk raw sockets
+E2E_TESTS  :=   # scripts: real clients (curl, python websockets, Chromium)
+SLOW_TESTS :=   # scripts run last (bench smoke, lessons)
+TEST_DEPS  :=   # what the scripts above need built besides PROGRAMS
+
+.PHONY: all run test check-tests bench lesson fuzz clean deps deps-test deps-bench
+
+all: deps $(PROGRAMS_ALL)
+
+$(B)/%.o: %.c
+	$(COMPILE)
+
+include core/module.mk
+include $(filter-out core/module.mk,$(wildcard */module.mk))
+
+PROGRAMS_ALL := $(PROGRAMS)
+all: $(PROGRAMS)
+
+# ---- set-up: install what this machine lacks (scripts/deps.sh says what) ----
+deps:
+	@scripts/deps.sh build
+deps-test:
+	@scripts/deps.sh test
+deps-bench:
+	@scripts/deps.sh bench
+
+# ---- the live demo ----
+PORT_BASE ?= 8000
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/run-demo.sh $(PORT_BASE)
+
+# ---- tests ----
+# Builds everything first, then runs each suite through scripts/run-tests.sh,
+# which prints one line per suite and the total "N passed, N failed".
+test: deps-test
+	@$(MAKE) --no-print-directory $(PROGRAMS) $(UNIT_TESTS) $(NET_TESTS) $(TEST_DEPS)
+	@RTLAB_BIN=$(BIN) scripts/run-tests.sh $(UNIT_TESTS) $(NET_TESTS) $(E2E_TESTS) $(SLOW_TESTS)
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+clean:
+	rm -rf build bin tests/out

@@ -1,0 +1,74 @@
+/*
+ * core/feed.h — the stream of numbered events every server publishes.
+ *
+ * Events are numbered 1, 2, 3, ... for the life of the server. The feed keeps
+ * the newest `capacity` of them in a ring. A client names the last id it has
+ * seen (its cursor: `since`, `Last-Event-ID`) and is owed every newer event
+ * still kept, in order, exactly once. Three answers are possible:
+ *
+ *   FEED_OK    the events after the cursor are all still here;
+ *   FEED_GAP   some of them have already left the ring: the client gets
+ *              what is kept, and must be told that it missed some;
+ *   FEED_AHEAD the cursor is past the newest event (a client that outlived a
+ *              server restart): it cannot be served and must start over.
+ *
+ * Cursors are sequence numbers, never timestamps: two events can share a
+ * millisecond, but never an id.
+ *
+ * Each event keeps its data, the data as one JSON object
+ * {"id":N,"data":"..."} (what polling answers and WebSocket frames carry),
+ * and a slot, `wire`, where a server keeps the event already encoded for its
+ * own protocol (an SSE block, a WebSocket frame), so a replay reuses the
+ * bytes made at publish time instead of encoding again.
+ *
+ * Interface: feed_new, feed_free, feed_publish, feed_newest, feed_oldest,
+ *            feed_since, feed_get.
+ */
+#ifndef RTLAB_FEED_H
+#define RTLAB_FEED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct feed_event {
+    uint64_t id;            /* 1, 2, 3, ... */
+    struct chunk *data;     /* the event's text as published */
+    struct chunk *json;     /* {"id":N,"data":"..."} */
+    struct chunk *wire;     /* the server's own encoding, or NULL; freed with the event */
+};
+
+struct feed {
+    struct feed_event *ring; /* capacity slots; event id sits at (id - 1) % capacity */
+    size_t capacity;         /* events kept */
+    uint64_t newest;         /* id of the newest event, 0 before the first */
+};
+
+enum feed_cursor { FEED_OK = 0, FEED_GAP = 1, FEED_AHEAD = 2 };
+
+/* A feed that keeps the newest capacity events (capacity >= 1). */
+void feed_init(struct feed *f, size_t capacity);
+/* Free every kept event and the ring. */
+void feed_free(struct feed *f);
+
+/* Add an event holding a copy of data[0..len). The oldest kept event is
+ * dropped when the ring is full. Returns the new event, which stays valid
+ * until `capacity` more events are published. */
+struct feed_event *feed_publish(struct feed *f, const char *data, size_t len);
+
+/* Id of the newest event, 0 when none was published. */
+static inline uint64_t feed_newest(const struct feed *f) { return f->newest; }
+/* Id of the oldest event still kept, newest + 1 when none is kept. */
+uint64_t feed_oldest(const struct feed *f);
+
+/* The cursor lookup. For a client whose last seen id is `since`, set *first
+ * to the id of the first event it should get now (newest + 1 when there is
+ * nothing new) and answer FEED_OK, FEED_GAP (events since+1 .. *first-1 are
+ * gone) or FEED_AHEAD (since > newest; *first is then newest + 1). */
+enum feed_cursor feed_since(const struct feed *f, uint64_t since, uint64_t *first);
+
+/* The kept event with this id, or NULL when it is not (or no longer) kept. */
+struct feed_event *feed_get(const struct feed *f, uint64_t id);
+
+#endif

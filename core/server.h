@@ -1,0 +1,225 @@
+/*
+ * core/server.h — what all four servers share: the listening socket, the
+ * connections, the HTTP/1.1 request loop, the feed and the common endpoints.
+ *
+ * A technique's file (polling/polling.c, longpoll/longpoll.c, sse/sse.c,
+ * websocket/websocket.c) fills in a `struct technique` and calls
+ * server_main(). Core then owns the plumbing every server needs and no
+ * technique is about:
+ *
+ *   on_accept   accept every pending connection (EMFILE/ENFILE: pause, no spin)
+ *   on_read     read what the socket has; parse every complete request in it
+ *               (pipelining), keep a partial one for the next read
+ *   on_write    write what the out queue holds; EV_WRITE stays armed only
+ *               while something is left
+ *   on_timeout  header deadline (slowloris), idle keep-alive, or the
+ *               technique's own timer (a parked poll, a ping interval)
+ *   route       OPTIONS (CORS preflight), then the technique's endpoint, then
+ *               POST /publish, GET /stats, static files, else 404/405/501
+ *
+ * The technique's own story stays in its file: what its endpoint answers,
+ * how it holds a connection open, and `publish`, which delivers a new event
+ * to the clients waiting for it.
+ *
+ * Life of a connection:
+ *
+ *   CONN_HEAD ──request──▶ answered at once ──keep-alive──▶ CONN_HEAD
+ *       │                        └──close──▶ CONN_CLOSING ──drained──▶ freed
+ *       └──▶ conn_hold() ──▶ CONN_HELD (parked poll, stream, WebSocket)
+ *                 └──conn_respond()──▶ back to CONN_HEAD (or CLOSING)
+ *
+ * Writes never happen inside a callback that queued them: queued bytes mark
+ * the connection dirty and every dirty connection is flushed once, just
+ * before the loop sleeps (an ev_prepare watcher). So ten events published in
+ * one loop iteration reach each subscriber in one writev, and a connection
+ * closed halfway through a broadcast is only freed once the broadcast is
+ * over.
+ *
+ * Interface (for the technique files):
+ *   struct technique          the callbacks and settings of one technique
+ *   server_main               parse the common flags, listen, run the loop
+ *   conn_respond              a whole answer with a body
+ *   conn_respond_head         only the head; the body follows via conn_send*
+ *   conn_send, conn_send_chunk queue bytes (own copy, or a shared reference)
+ *   conn_hold, conn_hold_timeout, conn_upgrade, conn_close, conn_error
+ *   server_publish            add an event to the feed and deliver it
+ *   server_log
+ */
+#ifndef RTLAB_SERVER_H
+#define RTLAB_SERVER_H
+
+#include <ev.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "feed.h"
+#include "http.h"
+
+enum conn_state {
+    CONN_HEAD,      /* waiting for (the rest of) a request */
+    CONN_HELD,      /* the technique holds the request open (parked, streaming) */
+    CONN_UPGRADED,  /* no longer HTTP: bytes go to technique->on_data */
+    CONN_CLOSING,   /* the last answer is queued; close once it is written */
+    CONN_CLOSED,    /* socket closed; freed once the current loop pass ends */
+};
+
+struct server;
+
+/* One client connection. A technique that keeps more per connection declares
+ * its own struct with a `struct conn` as its first member and sets
+ * technique.conn_size; core allocates that size, zero-filled. */
+struct conn {
+    ev_io io;                 /* the socket's readiness; EV_WRITE only while out is non-empty */
+    ev_timer timer;           /* header deadline, idle timeout or the technique's timer */
+    struct server *srv;       /* the server this connection belongs to */
+    int fd;                   /* the socket */
+    unsigned char state;      /* enum conn_state */
+    unsigned char keep_alive; /* the current request allows another after it */
+    unsigned char dirty;      /* on the server's flush list */
+    unsigned char paused;     /* reading stopped until the out queue drains */
+    unsigned char head_started; /* bytes of a new request head have arrived: deadline running */
+    struct buf in;            /* bytes read but not yet used (a partial request) */
+    struct outq out;          /* bytes still to send */
+    struct conn *prev, *next; /* in the server's list of all connections */
+    struct conn *dirty_next;  /* in the flush list while dirty */
+    char peer[48];            /* "127.0.0.1:51234", for the log */
+};
+
+/* What a technique tells core. Callbacks left NULL are not needed by it. */
+struct technique {
+    const char *name;          /* "polling": the log, /stats */
+    int default_port;          /* 8001 ... 8004 */
+    size_t conn_size;          /* sizeof its connection struct (>= sizeof(struct conn)) */
+    const char *extra_flags;   /* getopt letters of its own flags, e.g. "k:", or NULL */
+    const char *extra_usage;   /* one usage line for them, or NULL */
+
+    /* A flag of extra_flags was given; return -1 to refuse its value. */
+    int (*on_flag)(int flag, const char *value);
+    /* Called once the server is listening, before the loop runs. */
+    void (*on_start)(struct server *s);
+    /* Answer the technique's own endpoint. Return 1 when this request was
+     * the technique's (answered or held), 0 to let core route it. body has
+     * req->content_length bytes. */
+    int (*on_request)(struct conn *c, const struct http_request *req, const char *body);
+    /* Deliver a new event (already in the feed) to the waiting clients. */
+    void (*publish)(struct server *s, struct feed_event *ev);
+    /* CONN_UPGRADED (or CONN_HELD with on_data set): bytes arrived. Return how
+     * many were used; the rest is kept and offered again with more bytes. */
+    size_t (*on_data)(struct conn *c, const char *data, size_t len);
+    /* The timer set by conn_hold_timeout expired. */
+    void (*on_timeout)(struct conn *c);
+    /* The connection is closing: unlink it from the technique's lists. */
+    void (*on_close)(struct conn *c);
+    /* SIGINT/SIGTERM: say goodbye to a held connection (WebSocket: close
+     * 1001). Core closes it once what is queued has been written. */
+    void (*on_shutdown)(struct conn *c);
+};
+
+/* Counters served as JSON by GET /stats. */
+struct server_stats {
+    uint64_t connections_open;
+    uint64_t connections_total;
+    uint64_t requests;          /* HTTP requests parsed (WebSocket: + messages received) */
+    uint64_t bytes_in;
+    uint64_t bytes_out;
+    uint64_t events;            /* events published */
+    uint64_t deliveries;        /* event deliveries to clients */
+    uint64_t drops;             /* connections dropped for falling behind (out queue cap) */
+    uint64_t subscribers;       /* clients currently waiting for events (parked, streaming) */
+    uint64_t errors;            /* requests refused with 4xx/5xx, connections closed by errors */
+};
+
+/* The common flags, after parsing. */
+struct server_config {
+    const char *addr;          /* -a */
+    int port;                  /* -p */
+    const char *web_root;      /* -w */
+    unsigned tick_ms;          /* -t, 0 = off */
+    size_t feed_size;          /* -b */
+    size_t out_cap;            /* -o: most bytes one connection may have queued */
+    int quiet;                 /* -q */
+};
+
+struct server {
+    struct ev_loop *loop;
+    const struct technique *tech;
+    struct server_config cfg;
+    struct feed feed;
+    struct server_stats stats;
+    struct conn *conns;         /* every open connection */
+    struct conn *dirty;         /* connections to flush before the loop sleeps */
+    struct conn *closed;        /* closed connections to free before the loop sleeps */
+    int shutting_down;
+    /* watchers: see server.c */
+    ev_io listen_io;
+    ev_timer accept_retry;
+    ev_timer tick;
+    ev_timer shutdown_timer;
+    ev_prepare flush;
+    ev_signal sigint, sigterm;
+    int listen_fd;
+    char date[32];              /* the Date header value, refreshed each second */
+    double date_at;
+};
+
+/* Parse the common flags (-p -a -w -t -b -o -q) plus tech->extra_flags, start
+ * listening, print "listening on http://ADDR:PORT/" and run until SIGINT or
+ * SIGTERM. Returns the process exit status. Call it from main(). */
+int server_main(const struct technique *tech, int argc, char **argv);
+
+/* Queue a complete answer: head and body. Ends the current request: the
+ * connection goes back to reading requests (keep-alive) or closes once the
+ * answer is written. extra: more header lines ending in "\r\n", or NULL. */
+void conn_respond(struct conn *c, int status, const char *content_type,
+                  const char *extra, const void *body, size_t len);
+/* Queue only a head; the technique sends the body with conn_send* and ends
+ * the request with conn_finish(), or holds the connection for a stream
+ * (content_length -1). */
+void conn_respond_head(struct conn *c, int status, const char *content_type,
+                       long long content_length, const char *extra);
+/* End the current request after a head and body queued by hand. */
+void conn_finish(struct conn *c);
+/* Queue an error answer with a short JSON body {"error":"..."} and close
+ * the connection after it when close_after is set. */
+void conn_error(struct conn *c, int status, const char *message, int close_after);
+
+/* Queue a copy of p[0..n). Returns 0, or -1 when the out queue is over the
+ * cap: the connection has then been dropped (closed, counted in drops). */
+int conn_send(struct conn *c, const void *p, size_t n);
+/* Queue a reference to shared bytes; same result as conn_send. */
+int conn_send_chunk(struct conn *c, struct chunk *ch);
+
+/* Hold the current request open (CONN_HELD): core stops its header and idle
+ * timers. Input that arrives meanwhile goes to technique->on_data when it
+ * has one, else is kept (bounded) for after the answer: pipelining. */
+void conn_hold(struct conn *c);
+/* (Re)arm the connection's timer: technique->on_timeout runs after `seconds`
+ * unless armed again first. 0 stops it. */
+void conn_hold_timeout(struct conn *c, double seconds);
+/* The connection leaves HTTP (WebSocket after 101): every later byte goes to
+ * technique->on_data, including any that arrived with the upgrade request. */
+void conn_upgrade(struct conn *c);
+/* Close now: on_close runs, the socket is closed, whatever is queued is
+ * dropped. Safe inside a broadcast loop: the memory lives until the loop
+ * pass ends. */
+void conn_close(struct conn *c);
+/* Close once everything queued has been written (and no more input is read). */
+void conn_close_after_write(struct conn *c);
+
+/* Publish data[0..len) as the next event: into the feed, then to the
+ * technique's publish. Returns the new event. */
+struct feed_event *server_publish(struct server *s, const char *data, size_t len);
+
+/* printf-style line on stderr, prefixed with the technique's name, unless -q. */
+void server_log(struct server *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Seconds since the loop started (ev_now), for timing. */
+static inline double server_now(struct server *s) { return ev_now(s->loop); }
+
+/* Parse a `since` cursor from a request's query string. Returns 1 and sets
+ * *since when present and a number; 0 when absent; -1 when malformed. */
+int server_query_since(const struct http_request *req, uint64_t *since);
+
+#endif

@@ -1,0 +1,94 @@
+#!/bin/sh
+# scripts/deps.sh — install whatever rtlab needs and this machine lacks.
+#
+# Usage: scripts/deps.sh [build|test|bench|fuzz|all] ...
+#   build  compiler, libev, Check, pkg-config           (make all, make run)
+#   test   build + curl, python3 websockets, Chromium, node + playwright-core
+#   bench  build + gnuplot, wrk
+#   fuzz   build + clang with libFuzzer
+#
+# Each requirement is checked first; only what is missing is installed, and
+# the script says what it installs and why. It is safe to run again and again:
+# when nothing is missing it prints nothing and exits 0. apt-get runs through
+# sudo when we are not root. The npm part installs into ./node_modules from the
+# project's own package.json and package-lock.json.
+set -eu
+
+cd "$(dirname "$0")/.."
+
+missing=""        # Debian packages to install
+why=""            # one line per package: what needs it
+
+need() {  # need PACKAGE REASON: queue a Debian package for installation
+    case " $missing " in *" $1 "*) return ;; esac
+    missing="$missing $1"
+    why="$why
+  $1  ($2)"
+}
+
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+have_header() { [ -f "/usr/include/$1" ] || [ -f "/usr/include/x86_64-linux-gnu/$1" ]; }
+
+check_build() {
+    have_cmd cc || need gcc "the C compiler"
+    have_cmd make || need make "the build"
+    have_cmd pkg-config || need pkg-config "finding Check's flags"
+    have_header ev.h || need libev-dev "the event loop every server runs on"
+    have_header check.h || need check "the unit and integration tests"
+}
+
+check_test() {
+    check_build
+    have_cmd curl || need curl "end-to-end tests with a real HTTP client"
+    /usr/bin/python3 -c 'import websockets' 2>/dev/null || need python3-websockets "the WebSocket real-client test"
+    have_cmd chromium || need chromium "headless browser tests"
+    have_cmd node || need nodejs "driving Chromium with playwright-core"
+    have_cmd npm || need npm "installing playwright-core from package.json"
+}
+
+check_bench() {
+    check_build
+    have_cmd gnuplot || need gnuplot-nox "drawing the bench charts"
+    have_cmd wrk || need wrk "checking loadgen against a well-known tool"
+}
+
+check_fuzz() {
+    check_build
+    have_cmd clang || need clang "building the libFuzzer harnesses"
+    ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
+        need libclang-rt-14-dev "the libFuzzer runtime"
+}
+
+[ $# -eq 0 ] && set -- build
+for group in "$@"; do
+    case "$group" in
+    build) check_build ;;
+    test) check_test ;;
+    bench) check_bench ;;
+    fuzz) check_fuzz ;;
+    all) check_test; check_bench; check_fuzz ;;
+    *) echo "deps.sh: unknown group '$group' (build, test, bench, fuzz, all)" >&2; exit 2 ;;
+    esac
+done
+
+if [ -n "$missing" ]; then
+    echo "deps.sh: installing missing packages:$why"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    # shellcheck disable=SC2086  # the package list is meant to split
+    $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    echo "deps.sh: installed:$missing"
+fi
+
+# The browser tests drive Debian's Chromium with playwright-core from npm; it
+# never downloads a browser of its own.
+case " $* " in
+*" test "*|*" all "*)
+    if [ ! -f node_modules/playwright-core/package.json ]; then
+        echo "deps.sh: installing playwright-core into ./node_modules (npm ci)"
+        npm ci --no-audit --no-fund --loglevel=error >/dev/null
+    fi ;;
+esac
+exit 0

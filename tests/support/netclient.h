@@ -1,0 +1,61 @@
+/*
+ * tests/support/netclient.h — what the integration tests need to drive a real
+ * server: start the binary on port 0, find out where it listens, talk raw
+ * bytes to it over loopback, and stop it. Every wait has a deadline, so a
+ * broken server fails a test instead of hanging it.
+ *
+ * Binaries are found in $RTLAB_BIN (set by `make test`; "bin" by default).
+ */
+#ifndef RTLAB_NETCLIENT_H
+#define RTLAB_NETCLIENT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct test_server {
+    pid_t pid;          /* the server process */
+    int port;           /* where it listens on 127.0.0.1 */
+    int stdout_fd;      /* the rest of its stdout, or -1 */
+};
+
+/* Start $RTLAB_BIN/<name> with "-p 0 -q" and the NULL-terminated extra
+ * arguments, and wait (at most 5 s) for its "listening on" line.
+ * Returns 0, or -1 with a message on stderr. */
+int server_start(struct test_server *ts, const char *name, const char *const extra_args[]);
+/* SIGTERM, then wait up to 5 s (SIGKILL after). Returns the exit status
+ * (0..255), 128 + signal when it died of a signal, or -1. */
+int server_stop(struct test_server *ts);
+
+/* A blocking TCP connection to 127.0.0.1:port, or -1. */
+int tcp_connect(int port);
+/* Write all n bytes (blocking). Returns 0 or -1. */
+int send_all(int fd, const void *p, size_t n);
+/* Read into buf until `needle` has been seen (NULL: until cap bytes or EOF),
+ * EOF, or timeout_ms passes. buf is NUL-terminated (it holds at most cap - 1
+ * bytes). Returns the bytes read. */
+size_t recv_until(int fd, char *buf, size_t cap, const char *needle, int timeout_ms);
+/* 1 when the peer has closed (EOF or reset) within timeout_ms, 0 if not. */
+int wait_closed(int fd, int timeout_ms);
+
+/* One HTTP response, read whole (Content-Length bodies only). */
+struct http_reply {
+    int status;           /* 200; -1 when none arrived in time or it was malformed */
+    char head[8192];      /* status line and headers, NUL-terminated */
+    char body[1 << 16];   /* NUL-terminated */
+    size_t body_len;
+};
+/* Read exactly one response from fd, waiting at most timeout_ms. Bytes past
+ * the response are kept for the next call on the same fd. Returns status. */
+int read_reply(int fd, struct http_reply *r, int timeout_ms);
+/* The value of header `name` in r->head (case-insensitive) copied into out,
+ * or NULL. */
+const char *reply_header(const struct http_reply *r, const char *name, char *out, size_t cap);
+
+/* Connect, send `request` as is, read one reply, close. Returns its status. */
+int http_once(int port, const char *request, struct http_reply *r);
+/* POST data as an event to /publish; returns the new event id, or -1. */
+long publish_event(int port, const char *data);
+/* GET /stats and the value of one numeric field in it, or -1. */
+long stats_field(int port, const char *field);
+
+#endif
