@@ -79,11 +79,13 @@ struct conn {
     unsigned char dirty;      /* on the server's flush list */
     unsigned char paused;     /* reading stopped until the out queue drains */
     unsigned char head_started; /* bytes of a new request head have arrived: deadline running */
+    unsigned char head_only;  /* the current request is HEAD: answers carry no body */
+    unsigned char lingering;  /* closing: our side is shut, waiting for the peer's EOF */
+    unsigned char pending_input; /* requests wait in `in` until the current answer is done */
     struct buf in;            /* bytes read but not yet used (a partial request) */
     struct outq out;          /* bytes still to send */
     struct conn *prev, *next; /* in the server's list of all connections */
     struct conn *dirty_next;  /* in the flush list while dirty */
-    char peer[48];            /* "127.0.0.1:51234", for the log */
 };
 
 /* What a technique tells core. Callbacks left NULL are not needed by it. */
@@ -128,6 +130,7 @@ struct server_stats {
     uint64_t drops;             /* connections dropped for falling behind (out queue cap) */
     uint64_t subscribers;       /* clients currently waiting for events (parked, streaming) */
     uint64_t errors;            /* requests refused with 4xx/5xx, connections closed by errors */
+    uint64_t empty_answers;     /* poll answers that carried no event: wasted round trips */
 };
 
 /* The common flags, after parsing. */
@@ -160,7 +163,8 @@ struct server {
     ev_signal sigint, sigterm;
     int listen_fd;
     char date[32];              /* the Date header value, refreshed each second */
-    double date_at;
+    double date_at;             /* when date was formatted */
+    double started_at;          /* ev_now() when the server started, for uptime */
 };
 
 /* Parse the common flags (-p -a -w -t -b -o -q) plus tech->extra_flags, start
@@ -217,6 +221,12 @@ void server_log(struct server *s, const char *fmt, ...)
 
 /* Seconds since the loop started (ev_now), for timing. */
 static inline double server_now(struct server *s) { return ev_now(s->loop); }
+
+/* 1 when the request's path (method) is exactly this string. */
+int req_path_is(const struct http_request *req, const char *path);
+int req_method_is(const struct http_request *req, const char *method);
+/* Answer 405 with "Allow: <allow>" (RFC 9110 §15.5.6). */
+void conn_method_not_allowed(struct conn *c, const char *allow);
 
 /* Parse a `since` cursor from a request's query string. Returns 1 and sets
  * *since when present and a number; 0 when absent; -1 when malformed. */

@@ -1,0 +1,91 @@
+/*
+ * core/feed.c — the numbered events, kept in a ring; see feed.h.
+ *
+ * Event id sits in slot (id - 1) % capacity, so finding an event is one
+ * division, and the ring needs no head index: `newest` says it all. The kept
+ * events are the ids max(1, newest - capacity + 1) .. newest.
+ */
+#include "feed.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+void feed_init(struct feed *f, size_t capacity)
+{
+    f->capacity = capacity ? capacity : 1;
+    f->ring = calloc(f->capacity, sizeof *f->ring);
+    if (!f->ring) {
+        fprintf(stderr, "rtlab: out of memory for a feed of %zu events\n", f->capacity);
+        abort();
+    }
+    f->newest = 0;
+}
+
+/* Release what one slot holds. */
+static void feed_clear_slot(struct feed_event *ev)
+{
+    chunk_unref(ev->data);
+    chunk_unref(ev->json);
+    chunk_unref(ev->wire);
+    memset(ev, 0, sizeof *ev);
+}
+
+void feed_free(struct feed *f)
+{
+    for (size_t i = 0; i < f->capacity; i++) feed_clear_slot(&f->ring[i]);
+    free(f->ring);
+    f->ring = NULL;
+}
+
+/* Build {"id":N,"data":"..."} for one event. */
+static struct chunk *feed_make_json(uint64_t id, const char *data, size_t len)
+{
+    struct chunk *c = chunk_new(6 * len + 48);        /* json_escape needs at most 6n + 2 */
+    int head = snprintf(c->data, c->cap, "{\"id\":%llu,\"data\":", (unsigned long long)id);
+    long body = json_escape(c->data + head, c->cap - (size_t)head, data, len);
+    c->len = (size_t)head + (size_t)body;
+    c->data[c->len++] = '}';
+    return c;
+}
+
+struct feed_event *feed_publish(struct feed *f, const char *data, size_t len)
+{
+    uint64_t id = f->newest + 1;
+    struct feed_event *ev = &f->ring[(id - 1) % f->capacity];
+    feed_clear_slot(ev);                              /* the oldest event leaves the ring */
+    ev->id = id;
+    ev->data = chunk_from(data, len);
+    ev->json = feed_make_json(id, data, len);
+    f->newest = id;
+    return ev;
+}
+
+uint64_t feed_oldest(const struct feed *f)
+{
+    if (f->newest <= f->capacity) return 1;           /* nothing has left the ring yet */
+    return f->newest - f->capacity + 1;
+}
+
+enum feed_cursor feed_since(const struct feed *f, uint64_t since, uint64_t *first)
+{
+    if (since > f->newest) {                          /* from a previous life of the server */
+        *first = f->newest + 1;
+        return FEED_AHEAD;
+    }
+    uint64_t oldest = feed_oldest(f);
+    if (since + 1 < oldest) {                         /* since+1 .. oldest-1 have been dropped */
+        *first = oldest;
+        return FEED_GAP;
+    }
+    *first = since + 1;
+    return FEED_OK;
+}
+
+struct feed_event *feed_get(const struct feed *f, uint64_t id)
+{
+    if (id == 0 || id > f->newest || id < feed_oldest(f)) return NULL;
+    return &f->ring[(id - 1) % f->capacity];
+}

@@ -1,0 +1,9 @@
+# longpoll/ — the long-polling server and its tests.
+PROGRAMS += $(BIN)/longpoll
+
+$(BIN)/longpoll: $(B)/longpoll/longpoll.o $(CORE_OBJS)
+	$(LINK)
+
+NET_TESTS += $(BIN)/tests/test_longpoll_net
+$(BIN)/tests/test_longpoll_net: $(B)/tests/integration/test_longpoll_net.o $(TEST_SUPPORT_OBJS)
+	$(LINK_TEST)
