@@ -1,0 +1,61 @@
+# websocket/ — the WebSocket server (RFC 6455) and its pure units.
+#
+# SHA-1, base64, the frame header codec and the handshake values each sit in
+# a file of their own, so a lesson can swap one for the student's copy:
+#   make lesson ... SHA1_SRC=lessons/NN-sha1/sha1.c
+SHA1_SRC         ?= websocket/sha1.c
+BASE64_SRC       ?= websocket/base64.c
+WS_FRAME_SRC     ?= websocket/ws_frame.c
+WS_HANDSHAKE_SRC ?= websocket/ws_handshake.c
+
+# Lesson files live elsewhere but include their headers from here.
+WS_CFLAGS := -Iwebsocket
+
+$(B)/websocket/sha1.o: $(SHA1_SRC)
+	$(COMPILE) $(WS_CFLAGS)
+$(B)/websocket/base64.o: $(BASE64_SRC)
+	$(COMPILE) $(WS_CFLAGS)
+$(B)/websocket/ws_frame.o: $(WS_FRAME_SRC)
+	$(COMPILE) $(WS_CFLAGS)
+$(B)/websocket/ws_handshake.o: $(WS_HANDSHAKE_SRC)
+	$(COMPILE) $(WS_CFLAGS)
+
+WS_UNIT_OBJS := \
+	$(B)/websocket/sha1.o \
+	$(B)/websocket/base64.o \
+	$(B)/websocket/ws_frame.o \
+	$(B)/websocket/ws_handshake.o
+
+PROGRAMS += $(BIN)/websocket
+
+$(BIN)/websocket: $(B)/websocket/websocket.o $(WS_UNIT_OBJS) $(CORE_OBJS)
+	$(LINK)
+
+# The unit tests include the headers as "sha1.h", ...
+$(B)/tests/unit/test_sha1.o: tests/unit/test_sha1.c
+	$(COMPILE) $(WS_CFLAGS)
+$(B)/tests/unit/test_base64.o: tests/unit/test_base64.c
+	$(COMPILE) $(WS_CFLAGS)
+$(B)/tests/unit/test_ws_frame.o: tests/unit/test_ws_frame.c
+	$(COMPILE) $(WS_CFLAGS)
+
+UNIT_TESTS += \
+	$(BIN)/tests/test_sha1 \
+	$(BIN)/tests/test_base64 \
+	$(BIN)/tests/test_ws_frame
+
+$(BIN)/tests/test_sha1: $(B)/tests/unit/test_sha1.o $(B)/websocket/sha1.o
+	$(LINK_TEST)
+$(BIN)/tests/test_base64: $(B)/tests/unit/test_base64.o $(B)/websocket/base64.o
+	$(LINK_TEST)
+$(BIN)/tests/test_ws_frame: $(B)/tests/unit/test_ws_frame.o $(WS_UNIT_OBJS)
+	$(LINK_TEST)
+
+NET_TESTS += $(BIN)/tests/test_websocket_net
+
+$(BIN)/tests/test_websocket_net: $(B)/tests/integration/test_websocket_net.o $(TEST_SUPPORT_OBJS)
+	$(LINK_TEST)
+
+E2E_TESTS += \
+	tests/e2e/websocket_python.sh \
+	tests/e2e/websocket_chromium.sh
