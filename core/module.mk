@@ -5,7 +5,7 @@ CORE_OBJS := \
 	$(B)/core/http.o \
 	$(B)/core/json.o \
 	$(B)/core/net.o \
-	$(B)/core/poll.o \
+	$(B)/core/poll_batch.o \
 	$(B)/core/server.o \
 	$(B)/core/static.o \
 	$(B)/core/utf8.o

@@ -33,7 +33,7 @@
  */
 #include <stdint.h>
 
-#include "poll.h"
+#include "poll_batch.h"
 #include "server.h"
 
 /* ==== Constants ==== */

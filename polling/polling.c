@@ -16,7 +16,7 @@
  *
  * Spec: RFC 9112 (HTTP/1.1 messages), RFC 9110 (semantics). The answer's
  * format and the `since` cursor are the contract in DESIGN.md; the batch
- * itself is built by core/poll.c, shared with long polling.
+ * itself is built by core/poll_batch.c, shared with long polling.
  *
  * Its neighbour: longpoll/longpoll.c is this file plus one idea, parking a
  * request until there is something to say. `diff -u polling/polling.c
@@ -27,7 +27,7 @@
  */
 #include <stdint.h>
 
-#include "poll.h"
+#include "poll_batch.h"
 #include "server.h"
 
 /* ==== Constants ==== */

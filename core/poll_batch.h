@@ -1,5 +1,5 @@
 /*
- * core/poll.h — the answer both polling servers give: "here is everything
+ * core/poll_batch.h — the answer both polling servers give: "here is everything
  * newer than the id you named".
  *
  *   GET /poll?since=N  →  200 {"next":M,"events":[{"id":..,"data":".."},...]}
@@ -17,8 +17,8 @@
  *
  * Interface: poll_since, poll_has_news, poll_answer.
  */
-#ifndef RTLAB_POLL_H
-#define RTLAB_POLL_H
+#ifndef RTLAB_POLL_BATCH_H
+#define RTLAB_POLL_BATCH_H
 
 #include <stdint.h>
 

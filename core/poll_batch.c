@@ -1,7 +1,7 @@
 /*
- * core/poll.c — the batch answer of both polling servers; see poll.h.
+ * core/poll_batch.c — the batch answer of both polling servers; see poll_batch.h.
  */
-#include "poll.h"
+#include "poll_batch.h"
 
 #include <stdio.h>
 #include <string.h>
