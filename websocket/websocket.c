@@ -1,0 +1,654 @@
+/*
+ * websocket/websocket.c — WebSocket (RFC 6455): one TCP connection, upgraded
+ * from HTTP, on which both sides send messages whenever they like.
+ *
+ * What it demonstrates: full duplex. The client asks once, over HTTP, to
+ * switch protocols (the opening handshake, §4); the server answers
+ * 101 Switching Protocols; from then on the bytes are WebSocket frames
+ * (§5), and either side speaks first:
+ *
+ *   client: GET /ws?since=41 ... Upgrade: websocket ... Sec-WebSocket-Key: ...
+ *   server: HTTP/1.1 101 Switching Protocols ... Sec-WebSocket-Accept: ...
+ *   server: [text frame] {"id":42,"data":"hello"}       (replay, then live)
+ *   client: [text frame, masked] "hi all"               (published as event 43)
+ *   server: [text frame] {"id":43,"data":"hi all"}      (to every client)
+ *   server: [ping] ... client: [pong]                   (is the peer alive?)
+ *   client: [close 1000] ... server: [close 1000]       (the closing handshake)
+ *
+ * The server is an echo-free chat: every text message a client sends becomes
+ * the next event of the feed, and every event goes to every client (its
+ * sender too, which so learns the event's id) as one text frame
+ * {"id":N,"data":"..."}. WebSocket itself has no ids and no replay, so the
+ * server adds them: `GET /ws?since=N` first sends every kept event after N,
+ * and {"gap":true,"from":A,"to":B} when events A..B have already left the
+ * feed (DESIGN.md: nothing is lost without the client knowing).
+ *
+ * Spec: RFC 6455 — §4 the handshake, §5 framing, §5.5 control frames,
+ * §7 closing, §7.4 status codes, §8.1 UTF-8. The pure units it uses each sit
+ * in a file of their own: sha1.c (RFC 3174), base64.c (RFC 4648),
+ * ws_handshake.c (the accept key), ws_frame.c (the frame header), and
+ * core/utf8.c (the incremental UTF-8 validator).
+ *
+ * Its neighbour: sse/sse.c also keeps a connection open and pushes events
+ * down it, but only one way and in plain HTTP. What this file adds is
+ * everything that comes with a real protocol of its own: a handshake,
+ * frames, masking, control frames and a closing handshake.
+ *
+ * Everything that is not the technique (sockets, the request parser,
+ * /publish, /stats, static files, the out queues) is in core/.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "server.h"
+#include "utf8.h"
+#include "ws_frame.h"
+#include "ws_handshake.h"
+
+/* ==== Constants ==== */
+
+#define DEFAULT_PORT 8004
+#define DEFAULT_MAX_MESSAGE (1u << 20)   /* -m: largest message a client may send */
+#define DEFAULT_PING_INTERVAL 30.0       /* -i: seconds of silence before we ping */
+#define CLOSE_WAIT 2.0                   /* s to wait for the peer's close after ours */
+#define BACKLOG_RESERVE 256              /* bytes of the out cap kept for a close frame */
+
+/* Status codes of a close frame (RFC 6455 §7.4.1). 1005 and 1006 exist only
+ * to be reported locally: they are never sent (§7.4.1). */
+enum ws_status {
+    WS_NORMAL = 1000,          /* the purpose of the connection is fulfilled */
+    WS_GOING_AWAY = 1001,      /* the server is shutting down */
+    WS_PROTOCOL_ERROR = 1002,  /* a frame broke the rules of §5 */
+    WS_UNSUPPORTED = 1003,     /* a binary message: this server takes text */
+    WS_INVALID_DATA = 1007,    /* text that is not UTF-8 (§8.1) */
+    WS_TOO_BIG = 1009,         /* a message over -m bytes */
+    WS_TRY_AGAIN = 1013,       /* a subscriber that fell too far behind */
+};
+
+static size_t max_message = DEFAULT_MAX_MESSAGE;
+static double ping_interval = DEFAULT_PING_INTERVAL;
+
+/* ==== struct ws_conn ==== */
+
+enum ws_state {
+    WS_OPEN,        /* messages flow both ways */
+    WS_CLOSING,     /* our close frame is queued: waiting for the peer's (§7.1.2) */
+};
+
+struct ws_conn {
+    struct conn base;            /* first: core allocates and drives this part */
+    struct ws_conn *prev, *next; /* in `subscribers` while subscribed */
+    unsigned char subscribed;    /* 1 while events are delivered to this client */
+    unsigned char state;         /* enum ws_state */
+    unsigned char in_frame;      /* a data frame's header is read; its payload is arriving */
+    unsigned char skipping;      /* ...and that payload is to be thrown away */
+    unsigned char framing_lost;  /* a header that could not be decoded: input is noise now */
+    unsigned char heard;         /* bytes arrived since the last ping tick */
+    unsigned char pong_due;      /* we pinged, and have heard nothing since */
+    unsigned char msg_opcode;    /* WS_TEXT while a message is being reassembled, else 0 */
+    struct ws_frame frame;       /* the header of the frame whose payload is arriving */
+    uint64_t frame_done;         /* payload bytes of that frame used so far */
+    struct buf msg;              /* the message so far, unmasked; empty between messages */
+    struct utf8_state utf8;      /* the UTF-8 validator, fed as the message arrives */
+};
+
+/* Every client in WS_OPEN: the list a publish walks. */
+static struct ws_conn *subscribers;
+
+static void subscribe(struct ws_conn *wc)
+{
+    wc->subscribed = 1;
+    wc->prev = NULL;
+    wc->next = subscribers;
+    if (subscribers) subscribers->prev = wc;
+    subscribers = wc;
+    wc->base.srv->stats.subscribers++;
+}
+
+static void unsubscribe(struct ws_conn *wc)
+{
+    if (!wc->subscribed) return;
+    if (wc->prev) wc->prev->next = wc->next; else subscribers = wc->next;
+    if (wc->next) wc->next->prev = wc->prev;
+    wc->subscribed = 0;
+    wc->base.srv->stats.subscribers--;
+}
+
+/* ==== Sending frames ==== */
+
+/* Queue one control frame (close, ping, pong) with payload p[0..n), n <= 125
+ * (§5.5). Server frames are never masked (§5.1). */
+static void send_control(struct ws_conn *wc, unsigned opcode, const void *p, size_t n)
+{
+    unsigned char frame[2 + WS_MAX_CONTROL];
+    int head = ws_frame_encode(frame, sizeof frame, 1, opcode, n);
+    memcpy(frame + head, p, n);
+    conn_send(&wc->base, frame, (size_t)head + n);
+}
+
+/* Queue a text frame with our own bytes (a gap notice). */
+static void send_text(struct ws_conn *wc, const char *text, size_t n)
+{
+    unsigned char head[WS_MAX_HEADER];
+    int h = ws_frame_encode(head, sizeof head, 1, WS_TEXT, n);
+    if (conn_send(&wc->base, head, (size_t)h) == 0)
+        conn_send(&wc->base, text, n);
+}
+
+/* Start the closing handshake (§7.1.2): send a close frame with `status`
+ * and a short reason, stop delivering events, and wait CLOSE_WAIT seconds
+ * for the peer's close frame (on_timeout gives up after that). Once our
+ * close is sent we send no more data frames (§5.5.1). */
+static void ws_close(struct ws_conn *wc, unsigned status, const char *reason)
+{
+    if (wc->state == WS_CLOSING) return;
+    struct server *s = wc->base.srv;
+    unsigned char payload[WS_MAX_CONTROL];
+    size_t n = strlen(reason);
+    if (n > WS_MAX_CONTROL - 2) n = WS_MAX_CONTROL - 2;
+    payload[0] = (unsigned char)(status >> 8);          /* the code, in network byte order */
+    payload[1] = (unsigned char)status;
+    memcpy(payload + 2, reason, n);
+    if (status >= WS_PROTOCOL_ERROR && status != WS_TRY_AGAIN) s->stats.errors++;
+    server_log(s, "fd %d: close %u (%s)", wc->base.fd, status, reason);
+
+    wc->state = WS_CLOSING;
+    unsubscribe(wc);
+    buf_free(&wc->msg);
+    wc->msg_opcode = 0;
+    send_control(wc, WS_CLOSE, payload, 2 + n);
+    conn_hold_timeout(&wc->base, CLOSE_WAIT);
+}
+
+/* The closing handshake is over (or abandoned): let core write what is
+ * queued, shut the TCP connection — the server closes it first (§7.1.1) —
+ * and free it. The timer is a safety net for a peer that never reads. */
+static void ws_finish(struct ws_conn *wc)
+{
+    conn_close_after_write(&wc->base);
+    conn_hold_timeout(&wc->base, CLOSE_WAIT);
+}
+
+/* ==== Publishing ==== */
+
+/* The event as a WebSocket text frame: header + {"id":N,"data":"..."}.
+ * Built once, on first use, and kept in ev->wire, which the feed frees with
+ * the event: a broadcast to ten thousand clients and every later replay
+ * reuse these same bytes. Returns a borrowed reference. */
+static struct chunk *event_frame(struct feed_event *ev)
+{
+    if (ev->wire) return ev->wire;
+    const struct chunk *json = ev->json;
+    struct chunk *frame = chunk_new(ws_frame_header_size(json->len) + json->len);
+    int head = ws_frame_encode((unsigned char *)frame->data, frame->cap, 1, WS_TEXT, json->len);
+    memcpy(frame->data + head, json->data, json->len);
+    frame->len = (size_t)head + json->len;
+    ev->wire = frame;
+    return frame;
+}
+
+/* Queue one event frame to one subscriber. A subscriber whose backlog
+ * would pass the out cap is told 1013 (try again later) and closed, instead
+ * of letting the server's memory grow for a client that does not read; the
+ * last BACKLOG_RESERVE bytes of the cap leave room for that close frame. */
+static void deliver(struct ws_conn *wc, struct chunk *frame)
+{
+    struct conn *c = &wc->base;
+    struct server *s = c->srv;
+    if (outq_bytes(&c->out) + frame->len > s->cfg.out_cap - BACKLOG_RESERVE) {
+        s->stats.drops++;
+        ws_close(wc, WS_TRY_AGAIN, "too slow: backlog over the cap, reconnect with ?since");
+        return;
+    }
+    if (conn_send_chunk(c, frame) == 0) s->stats.deliveries++;
+}
+
+/* A new event is in the feed: encode it once, queue the same bytes to
+ * every subscriber. */
+static void publish(struct server *s, struct feed_event *ev)
+{
+    (void)s;
+    struct chunk *frame = event_frame(ev);
+    struct ws_conn *next;
+    for (struct ws_conn *wc = subscribers; wc; wc = next) {
+        next = wc->next;                     /* deliver may unsubscribe wc */
+        deliver(wc, frame);
+    }
+}
+
+/* Send a new client every kept event after `since`, after a gap notice if
+ * some are gone. The frames are references to bytes the feed already holds,
+ * so a replay costs this client no copies; it is queued past the cap check
+ * (outq_push, not conn_send_chunk), which is for a backlog of live events.
+ * The 101 answer queued just before has put the connection on core's flush
+ * list, so these bytes go out with it. */
+static void replay(struct ws_conn *wc, uint64_t since)
+{
+    struct conn *c = &wc->base;
+    struct server *s = c->srv;
+    uint64_t first;
+    if (feed_since(&s->feed, since, &first) == FEED_GAP) {
+        char gap[96];
+        int n = snprintf(gap, sizeof gap, "{\"gap\":true,\"from\":%llu,\"to\":%llu}",
+                         (unsigned long long)since + 1, (unsigned long long)first - 1);
+        send_text(wc, gap, (size_t)n);
+    }
+    for (uint64_t id = first; id <= feed_newest(&s->feed); id++) {
+        outq_push(&c->out, event_frame(feed_get(&s->feed, id)));
+        s->stats.deliveries++;
+    }
+}
+
+/* ==== The opening handshake (RFC 6455 §4.2) ==== */
+
+/* How many header fields are named `name`; *last is the last one. */
+static int header_count(const struct http_request *req, const char *name,
+                        const struct http_header **last)
+{
+    int count = 0;
+    size_t n = strlen(name);
+    for (size_t i = 0; i < req->header_count; i++) {
+        const struct http_header *h = &req->headers[i];
+        if (h->name_len == n && strncasecmp(h->name, name, n) == 0) {
+            count++;
+            *last = h;
+        }
+    }
+    return count;
+}
+
+/* §4.2.1's checks on the client's handshake. Returns 0 when it is a valid
+ * WebSocket opening handshake, else the status to answer (400, or 426 for a
+ * version we do not speak) with *why saying what is wrong. */
+static int handshake_check(const struct http_request *req, const struct http_header **key,
+                           const char **why)
+{
+    const struct http_header *version;
+    *why = NULL;
+    if (!req_method_is(req, "GET"))
+        *why = "the opening handshake is a GET (RFC 6455 4.1)";
+    else if (req->version_minor < 1)
+        *why = "the opening handshake needs HTTP/1.1 (RFC 6455 4.1)";
+    /* Tokens, compared case-insensitively in comma-separated lists: a
+     * browser sends "Connection: keep-alive, Upgrade" (RFC 9110 §7.6.1). */
+    else if (!http_header_has_token(req, "Upgrade", "websocket"))
+        *why = "Upgrade: websocket is missing";
+    else if (!http_header_has_token(req, "Connection", "Upgrade"))
+        *why = "Connection: Upgrade is missing";
+    else if (header_count(req, "Sec-WebSocket-Key", key) != 1 ||
+             !ws_key_valid((*key)->value, (*key)->value_len))
+        *why = "Sec-WebSocket-Key must be one base64 value of 16 bytes";
+    else if (header_count(req, "Sec-WebSocket-Version", &version) != 1)
+        *why = "Sec-WebSocket-Version: 13 is missing";
+    else if (version->value_len != 2 || memcmp(version->value, "13", 2) != 0)
+        return 426;                     /* §4.4: say which version we speak */
+    return *why ? 400 : 0;
+}
+
+/* Answer 101 and become a WebSocket connection (§4.2.2): the accept key
+ * proves we read this client's key; after the empty line, frames. */
+static void accept_upgrade(struct ws_conn *wc, const struct http_header *key,
+                           int has_since, uint64_t since)
+{
+    struct conn *c = &wc->base;
+    char accept[WS_ACCEPT_LENGTH + 1];
+    char head[256];
+    ws_accept_key(key->value, key->value_len, accept);
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 101 Switching Protocols\r\n"
+                     "Upgrade: websocket\r\n"
+                     "Connection: Upgrade\r\n"
+                     "Sec-WebSocket-Accept: %s\r\n"
+                     "\r\n", accept);
+    conn_send(c, head, (size_t)n);
+    conn_upgrade(c);                      /* every later byte goes to on_data */
+    server_log(c->srv, "fd %d GET /ws -> 101", c->fd);
+    wc->state = WS_OPEN;
+    subscribe(wc);
+    if (has_since) replay(wc, since);     /* without ?since: live events only */
+    conn_hold_timeout(c, ping_interval);
+}
+
+/* GET /ws: check the handshake and upgrade, or refuse it. Returns 0 for any
+ * other path, so core answers it. */
+static int on_request(struct conn *c, const struct http_request *req, const char *body)
+{
+    (void)body;
+    if (!req_path_is(req, "/ws")) return 0;
+
+    const struct http_header *key = NULL;
+    const char *why;
+    int status = handshake_check(req, &key, &why);
+    if (status == 426) {
+        static const char answer[] = "{\"error\":\"this server speaks WebSocket version 13\","
+                                     "\"status\":426}\n";
+        conn_respond(c, 426, "application/json", "Sec-WebSocket-Version: 13\r\n",
+                     answer, sizeof answer - 1);
+        return 1;
+    }
+    if (status) {
+        conn_error(c, status, why, 0);
+        return 1;
+    }
+
+    uint64_t since = 0, first;
+    int has_since = server_query_since(req, &since);
+    if (has_since < 0) {
+        conn_error(c, 400, "since must be a number: the id of the last event you have", 0);
+        return 1;
+    }
+    if (has_since && feed_since(&c->srv->feed, since, &first) == FEED_AHEAD) {
+        char answer[160];                 /* a client from before a restart: start over */
+        int n = snprintf(answer, sizeof answer,
+                         "{\"error\":\"since is ahead of the newest event\",\"status\":400,"
+                         "\"newest\":%llu}\n", (unsigned long long)feed_newest(&c->srv->feed));
+        conn_respond(c, 400, "application/json", "Cache-Control: no-store\r\n", answer, (size_t)n);
+        return 1;
+    }
+    accept_upgrade((struct ws_conn *)c, key, has_since, since);
+    return 1;
+}
+
+/* ==== Receiving frames ==== */
+
+/* §7.4: may a close frame carry this code? 1000-1003 and 1007-1014 are
+ * defined (1004 is reserved, 1005 and 1006 are never sent, 1015 is
+ * TLS-only); 3000-4999 belong to libraries and applications. */
+static int close_code_valid(unsigned code)
+{
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+           (code >= 3000 && code <= 4999);
+}
+
+/* The rules a frame header must follow here (RFC 6455 §5). Returns 0, or
+ * the status to close with (*why says which rule was broken). */
+static unsigned frame_violation(const struct ws_conn *wc, const struct ws_frame *f,
+                                const char **why)
+{
+    if (!f->masked)
+        return *why = "client frames must be masked (5.1)", WS_PROTOCOL_ERROR;
+    if (f->rsv)
+        return *why = "RSV bits set but no extension was negotiated (5.2)", WS_PROTOCOL_ERROR;
+    if ((f->opcode >= 3 && f->opcode <= 7) || f->opcode >= 11)
+        return *why = "reserved opcode (5.2)", WS_PROTOCOL_ERROR;
+    if (ws_is_control(f->opcode)) {
+        if (!f->fin)
+            return *why = "a control frame cannot be fragmented (5.5)", WS_PROTOCOL_ERROR;
+        if (f->length > WS_MAX_CONTROL)
+            return *why = "a control frame carries at most 125 bytes (5.5)", WS_PROTOCOL_ERROR;
+        return 0;
+    }
+    if (f->opcode == WS_CONTINUATION && !wc->msg_opcode)
+        return *why = "a continuation with no message to continue (5.4)", WS_PROTOCOL_ERROR;
+    if (f->opcode != WS_CONTINUATION && wc->msg_opcode)
+        return *why = "a new message inside a fragmented one (5.4)", WS_PROTOCOL_ERROR;
+    if (f->opcode == WS_BINARY)
+        return *why = "this server takes text messages only", WS_UNSUPPORTED;
+    if (wc->msg.len + f->length > max_message)
+        return *why = "message too big", WS_TOO_BIG;
+    return 0;
+}
+
+/* A close frame arrived with payload p[0..n), unmasked. */
+static void on_close_frame(struct ws_conn *wc, const unsigned char *p, size_t n)
+{
+    if (wc->state == WS_CLOSING) {          /* the answer to ours: handshake complete */
+        ws_finish(wc);
+        return;
+    }
+    unsigned code = n >= 2 ? (unsigned)p[0] << 8 | p[1] : WS_NORMAL;
+    if (n == 1) {
+        ws_close(wc, WS_PROTOCOL_ERROR, "a close payload of 1 byte (5.5.1)");
+    } else if (n >= 2 && !close_code_valid(code)) {
+        ws_close(wc, WS_PROTOCOL_ERROR, "invalid close code (7.4)");
+    } else if (n > 2 && !utf8_valid(p + 2, n - 2)) {
+        ws_close(wc, WS_PROTOCOL_ERROR, "close reason is not UTF-8 (5.5.1)");
+    } else {
+        /* §5.5.1: answer with a close of our own, echoing the code; an empty
+         * close (no code, which reports as 1005) is answered 1000. */
+        unsigned char echo[2] = {(unsigned char)(code >> 8), (unsigned char)code};
+        wc->state = WS_CLOSING;
+        unsubscribe(wc);
+        send_control(wc, WS_CLOSE, echo, 2);
+    }
+    ws_finish(wc);
+}
+
+/* A whole control frame is here: header f, masked payload p[0..f->length). */
+static void on_control(struct ws_conn *wc, const struct ws_frame *f, const unsigned char *p)
+{
+    unsigned char payload[WS_MAX_CONTROL];
+    size_t n = (size_t)f->length;
+    ws_unmask(payload, p, n, f->mask, 0);
+    switch (f->opcode) {
+    case WS_PING:                           /* §5.5.2: pong with the same payload */
+        if (wc->state == WS_OPEN) send_control(wc, WS_PONG, payload, n);
+        break;
+    case WS_PONG:                           /* §5.5.3: unsolicited pongs are fine; ignore */
+        break;
+    case WS_CLOSE:
+        on_close_frame(wc, payload, n);
+        break;
+    }
+}
+
+/* A message is complete: validate the end of its text and publish it. */
+static void on_message(struct ws_conn *wc)
+{
+    struct server *s = wc->base.srv;
+    if (!utf8_complete(&wc->utf8)) {        /* a character cut off at the end */
+        ws_close(wc, WS_INVALID_DATA, "text is not valid UTF-8 (8.1)");
+        return;
+    }
+    s->stats.requests++;
+    wc->msg_opcode = 0;
+    server_publish(s, wc->msg.data ? wc->msg.data : "", wc->msg.len);   /* the feed copies it */
+    buf_free(&wc->msg);
+}
+
+/* The current data frame's payload is all here. */
+static void end_frame(struct ws_conn *wc)
+{
+    wc->in_frame = 0;
+    if (wc->skipping) {
+        wc->skipping = 0;
+        return;
+    }
+    if (wc->frame.fin) on_message(wc);
+}
+
+/* Throw away the payload of the frame whose header (n bytes) was just read. */
+static size_t skip_frame(struct ws_conn *wc, const struct ws_frame *f, int n)
+{
+    if (f->length > 0) {
+        wc->frame = *f;
+        wc->frame_done = 0;
+        wc->in_frame = 1;
+        wc->skipping = 1;
+    }
+    return (size_t)n;
+}
+
+/* A frame header may start at p[0..len). Returns the bytes used: 0 when
+ * more are needed. A control frame is taken only once all of it is here
+ * (125 bytes at most); a data frame's payload is taken as it arrives. */
+static size_t read_header(struct ws_conn *wc, const unsigned char *p, size_t len)
+{
+    struct ws_frame f;
+    const char *why;
+    int n = ws_frame_decode(p, len, &f);
+    if (n == -2) return 0;
+    if (n == -1) {                          /* no frame boundary can be trusted after this */
+        wc->framing_lost = 1;
+        ws_close(wc, WS_PROTOCOL_ERROR, "bad payload length (5.2)");
+        return len;
+    }
+    if (wc->state == WS_CLOSING) {          /* only the peer's close matters now */
+        if (f.opcode != WS_CLOSE || f.length > WS_MAX_CONTROL) return skip_frame(wc, &f, n);
+    } else {
+        unsigned status = frame_violation(wc, &f, &why);
+        if (status) {
+            ws_close(wc, status, why);
+            return skip_frame(wc, &f, n);
+        }
+    }
+    if (ws_is_control(f.opcode)) {
+        if (len - (size_t)n < f.length) return 0;
+        on_control(wc, &f, p + n);
+        return (size_t)n + (size_t)f.length;
+    }
+    if (f.opcode == WS_TEXT) {              /* the first frame of a message */
+        wc->msg_opcode = WS_TEXT;
+        utf8_init(&wc->utf8);
+    }
+    wc->frame = f;
+    wc->frame_done = 0;
+    wc->in_frame = 1;
+    if (f.length == 0) end_frame(wc);
+    return (size_t)n;
+}
+
+/* Payload bytes of the current data frame at p[0..len). Each piece is
+ * unmasked into the message and checked as UTF-8 at once, so bad text is
+ * refused at its first bad byte, not when the message ends (§8.1). */
+static size_t read_payload(struct ws_conn *wc, const unsigned char *p, size_t len)
+{
+    uint64_t left = wc->frame.length - wc->frame_done;
+    size_t take = left < len ? (size_t)left : len;
+    if (!wc->skipping) {
+        size_t at = wc->msg.len;
+        buf_append(&wc->msg, p, take);
+        unsigned char *piece = (unsigned char *)wc->msg.data + at;
+        ws_unmask(piece, piece, take, wc->frame.mask, wc->frame_done);
+        if (utf8_feed(&wc->utf8, piece, take) < 0) {
+            ws_close(wc, WS_INVALID_DATA, "text is not valid UTF-8 (8.1)");
+            wc->skipping = 1;               /* the rest of this frame is dropped */
+        }
+    }
+    wc->frame_done += take;
+    if (wc->frame_done == wc->frame.length) end_frame(wc);
+    return take;
+}
+
+/* Bytes arrived on the upgraded connection (core calls this until it
+ * returns 0 or everything is used). */
+static size_t on_data(struct conn *c, const char *data, size_t len)
+{
+    struct ws_conn *wc = (struct ws_conn *)c;
+    wc->heard = 1;                          /* any byte proves the peer is alive */
+    wc->pong_due = 0;
+    if (wc->framing_lost) return len;       /* waiting for EOF or the timer */
+    if (wc->in_frame) return read_payload(wc, (const unsigned char *)data, len);
+    return read_header(wc, (const unsigned char *)data, len);
+}
+
+/* ==== Timers, closing, shutdown ==== */
+
+/* The connection's timer. While open: the ping interval — a client we have
+ * not heard from gets a ping, and one that stays silent for another
+ * interval is dead (a peer that vanished without a FIN never tells us, so
+ * only asking finds out). While closing: the peer's close never came. */
+static void on_timeout(struct conn *c)
+{
+    struct ws_conn *wc = (struct ws_conn *)c;
+    if (c->state != CONN_UPGRADED || wc->state == WS_CLOSING) {
+        if (outq_bytes(&c->out) > 0) conn_close(c);  /* it does not even read our close */
+        else ws_finish(wc);
+        return;
+    }
+    if (wc->heard) {                        /* alive: nothing to ask */
+        wc->heard = 0;
+    } else if (wc->pong_due) {
+        server_log(c->srv, "fd %d: no answer to our ping: dead peer", c->fd);
+        c->srv->stats.errors++;
+        conn_close(c);
+        return;
+    } else {
+        send_control(wc, WS_PING, "rtlab", 5);
+        wc->pong_due = 1;
+    }
+    conn_hold_timeout(c, ping_interval);
+}
+
+/* Core is closing the connection: forget it. */
+static void on_close(struct conn *c)
+{
+    struct ws_conn *wc = (struct ws_conn *)c;
+    unsubscribe(wc);
+    buf_free(&wc->msg);
+}
+
+/* SIGINT/SIGTERM: 1001, going away (§7.4.1). Core closes the connection
+ * once it is written. */
+static void on_shutdown(struct conn *c)
+{
+    struct ws_conn *wc = (struct ws_conn *)c;
+    if (c->state == CONN_UPGRADED && wc->state == WS_OPEN)
+        ws_close(wc, WS_GOING_AWAY, "server shutting down");
+}
+
+/* ==== Flags and start-up ==== */
+
+/* -m BYTES: the largest message; -i SECONDS: the ping interval. */
+static int on_flag(int flag, const char *value)
+{
+    char *end;
+    if (flag == 'm') {
+        unsigned long long v = strtoull(value, &end, 10);
+        if (end == value || *end || v < 1 || v > (1ull << 30)) {
+            fprintf(stderr, "-m: '%s' is not a size from 1 to 1073741824 bytes\n", value);
+            return -1;
+        }
+        max_message = (size_t)v;
+        return 0;
+    }
+    if (flag == 'i') {
+        double v = strtod(value, &end);
+        if (end == value || *end || !(v >= 0.01 && v <= 86400)) {
+            fprintf(stderr, "-i: '%s' is not a number of seconds from 0.01 to 86400\n", value);
+            return -1;
+        }
+        ping_interval = v;
+        return 0;
+    }
+    return -1;
+}
+
+/* Every subscriber must be able to take one event of the largest size: a
+ * message of -m bytes, as JSON (escaping can grow a byte to 6), framed.
+ * When -o is smaller than that, raise it and say so. */
+static void on_start(struct server *s)
+{
+    size_t largest = 6 * max_message + 64 + WS_MAX_HEADER + BACKLOG_RESERVE;
+    if (s->cfg.out_cap < largest) {
+        server_log(s, "out cap raised from %zu to %zu bytes to fit one %zu-byte message",
+                   s->cfg.out_cap, largest, max_message);
+        s->cfg.out_cap = largest;
+    }
+}
+
+/* ==== main ==== */
+
+static const struct technique websocket = {
+    .name = "websocket",
+    .default_port = DEFAULT_PORT,
+    .conn_size = sizeof(struct ws_conn),
+    .extra_flags = "m:i:",
+    .extra_usage = "[-m MAX_MESSAGE_BYTES] [-i PING_SECONDS]",
+    .on_flag = on_flag,
+    .on_start = on_start,
+    .on_request = on_request,
+    .publish = publish,
+    .on_data = on_data,
+    .on_timeout = on_timeout,
+    .on_close = on_close,
+    .on_shutdown = on_shutdown,
+};
+
+int main(int argc, char **argv)
+{
+    return server_main(&websocket, argc, argv);
+}
