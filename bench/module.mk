@@ -2,6 +2,15 @@
 BENCH_OBJS := \
 	$(B)/bench/histogram.o
 
+PROGRAMS += \
+	$(BIN)/loadgen \
+	$(BIN)/baseline
+
+$(BIN)/loadgen: $(B)/bench/loadgen.o $(BENCH_OBJS)
+	$(LINK)
+$(BIN)/baseline: $(B)/bench/baseline.o
+	$(LINK)
+
 UNIT_TESTS += \
 	$(BIN)/tests/test_histogram
 
