@@ -73,6 +73,7 @@ async function startTechnique(name, base, node, app) {
         cursor = await newestId(base);
     }
     panel.lastId = cursor;
+    panel.startId = cursor;
     panel.note(`started after #${cursor}, the newest event on the server`);
     const client = new ABOUT[name].Client(panel, base, cursor);
     app.clients[name] = client;
@@ -111,7 +112,8 @@ function main() {
     window.rtlab = {
         app,
         snapshot: () => Object.fromEntries(Object.entries(app.panels).map(([n, p]) => [n, {
-            state: p.root.dataset.state, ids: p.ids.slice(), lastId: p.lastId,
+            state: p.root.dataset.state, explain: p.el.explain.textContent,
+            startId: p.startId, ids: p.ids.slice(), lastId: p.lastId, recent: p.recent.slice(),
             counts: { ...p.counts }, delays: p.delays.slice(),
         }])),
     };

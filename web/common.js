@@ -34,15 +34,17 @@ export function serverBases(loc = window.location) {
 // without a Timing-Allow-Origin header). So every byte count on the page is
 // the exact size of what the page *can* see plus an estimate of what it
 // cannot, and the page labels it "≈". The estimates are the sizes of the
-// heads these servers and Chromium actually send, measured once with curl and
-// the browser's DevTools; they are close, not exact.
+// heads these servers and Chromium actually send, measured once with curl
+// and with the servers' own /stats byte counters while the page ran; they are
+// close, not exact (a Date header or a longer URL moves them a few bytes).
 
-// Bytes of an HTTP response head from our servers (status line, Date,
-// Content-Type, Content-Length, CORS, Connection...).
+// Bytes of an HTTP response head from our servers (status line, Server,
+// Date, Content-Type, Content-Length, CORS, Connection, Cache-Control).
 export const RESPONSE_HEAD_ESTIMATE = 200;
-// Bytes of a request head a browser sends cross-origin (Host, User-Agent,
-// Accept, Origin, Referer, Accept-Language, sec-ch-ua...).
-export const REQUEST_HEAD_ESTIMATE = 520;
+// Bytes of a request head Chromium sends cross-origin (Host, User-Agent,
+// Accept, Origin, Referer, Accept-Language, sec-ch-ua...), not counting the
+// URL, which the page adds itself.
+export const REQUEST_HEAD_ESTIMATE = 500;
 // The WebSocket opening handshake, each way (RFC 6455 §4): the browser's GET
 // with Upgrade and Sec-WebSocket-Key, and the server's 101.
 export const WS_REQUEST_HEAD_ESTIMATE = 560;
@@ -82,9 +84,9 @@ export function formatBytes(n) {
 }
 
 export function formatMs(ms) {
-    if (ms < 1) return '<1 ms';
-    if (ms < 10000) return `${Math.round(ms)} ms`;
-    return `${(ms / 1000).toFixed(1)} s`;
+    if (ms < 1000) return `${Math.round(ms)} ms`;
+    if (ms < 60000) return `${(ms / 1000).toFixed(1)} s`;
+    return `${Math.floor(ms / 60000)} min ${Math.round((ms % 60000) / 1000)} s`;
 }
 
 // ---- when was an event published? -------------------------------------------

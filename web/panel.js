@@ -37,7 +37,9 @@ export class Panel {
             repeats: 0,     // ids that arrived twice
             reconnects: 0,  // connections opened again after a drop or an error
         };
+        this.startId = null;      // the cursor the panel started from
         this.ids = [];            // every id received, in order (the tests read it)
+        this.recent = [];         // the last 200 events as [id, data]
         this.lastId = null;       // the newest id seen: our cursor
         this.delays = [];         // recent publish→arrival delays, ms
         this.pending = [];        // messages this page sent: {text, sentAt}
@@ -64,6 +66,9 @@ export class Panel {
         const now = performance.now();
         this.counts.events++;
         this.ids.push(id);
+        if (this.ids.length > 100000) this.ids.splice(0, 50000);   // a whole day in class
+        this.recent.push([id, String(data)]);
+        if (this.recent.length > 200) this.recent.shift();
         if (this.lastId !== null && id > this.lastId + 1) {
             const n = id - this.lastId - 1;
             this.counts.missing += n;
@@ -167,8 +172,8 @@ export class Panel {
             const c = this.counts;
             const set = (role, text) => { if (this.el[role]) this.el[role].textContent = text; };
             set('requests', String(c.requests));
-            set('bytesIn', `≈ ${formatBytes(c.bytesIn)}`);
-            set('bytesOut', `≈ ${formatBytes(c.bytesOut)}`);
+            set('bytesIn', formatBytes(c.bytesIn));
+            set('bytesOut', formatBytes(c.bytesOut));
             set('events', String(c.events));
             set('empty', String(c.empty));
             set('reconnects', String(c.reconnects));
