@@ -14,10 +14,7 @@ $(B)/sse/sse_encode.o: $(SSE_ENCODE_SRC)
 # Files that include sse_encode.h from outside sse/.
 $(B)/tests/unit/test_sse_encode.o $(B)/tests/integration/test_sse_net.o: CPPFLAGS += -Isse
 
-# (guards below: dropped once sse.c and its tests are in)
-ifneq ($(wildcard sse/sse.c),)
 PROGRAMS += $(BIN)/sse
-endif
 
 $(BIN)/sse: $(SSE_OBJS) $(CORE_OBJS)
 	$(LINK)
@@ -27,9 +24,7 @@ UNIT_TESTS += $(BIN)/tests/test_sse_encode
 $(BIN)/tests/test_sse_encode: $(B)/tests/unit/test_sse_encode.o $(B)/sse/sse_encode.o
 	$(LINK_TEST)
 
-ifneq ($(wildcard tests/integration/test_sse_net.c),)
 NET_TESTS += $(BIN)/tests/test_sse_net
-endif
 
 $(BIN)/tests/test_sse_net: $(B)/tests/integration/test_sse_net.o $(TEST_SUPPORT_OBJS)
 	$(LINK_TEST)
