@@ -213,7 +213,11 @@ static int stream_cursor(struct conn *c, const struct http_request *req, uint64_
     const struct http_header *h = http_header_get(req, "Last-Event-ID");
     if (h) {
         int found = http_parse_uint(h->value, h->value_len, since) == 0;
-        if (cursor_usable(c->srv, found, *since)) return 1;
+        if (cursor_usable(c->srv, found, *since)) {
+            server_log(c->srv, "fd %d resumes after Last-Event-ID %llu", c->fd,
+                       (unsigned long long)*since);
+            return 1;
+        }
         server_log(c->srv, "fd %d: Last-Event-ID '%.*s' is not an id we issued: ignored",
                    c->fd, (int)h->value_len, h->value);
     }

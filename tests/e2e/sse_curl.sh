@@ -1,0 +1,76 @@
+#!/bin/sh
+# tests/e2e/sse_curl.sh — the SSE stream as curl, a real HTTP client we did
+# not write, sees it: `curl -N` prints the raw event stream as it arrives.
+#
+# Checks: the head (text/event-stream, no-cache, X-Accel-Buffering: no, no
+# Content-Length); the body byte for byte: retry: first, the replay after
+# Last-Event-ID, an event published while the stream is open, multi-line
+# data as several data: lines, keep-alive comments (-k 200); ?since=N.
+#
+# Exit 0: pass. Exit 77: curl is missing (a failure when CI=true).
+set -u
+BIN="${RTLAB_BIN:-bin}"
+command -v curl >/dev/null 2>&1 || {
+    echo "curl is missing (scripts/deps.sh test installs it)"
+    [ "${CI:-}" = true ] && exit 1 || exit 77
+}
+
+fail() { echo "FAIL: $*"; exit 1; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/rtlab-sse-curl.XXXXXX")
+pid=""
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+
+"$BIN/sse" -p 0 -q -t 0 -k 200 -r 1500 >"$tmp/out" 2>&1 &
+pid=$!
+port=""
+for _ in $(seq 1 100); do   # at most 5 s
+    port=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$tmp/out")
+    [ -n "$port" ] && break
+    sleep 0.05
+done
+[ -n "$port" ] || fail "bin/sse did not start"
+base="http://127.0.0.1:$port"
+
+publish() { curl -sS --max-time 5 --data-binary "$1" "$base/publish" >/dev/null || fail "publish $1"; }
+publish "first"
+publish "second"
+
+# The stream, resumed after id 1; while it is open, one more event (two
+# lines of data). --max-time ends curl (exit 28): the stream itself never
+# ends.
+curl -sS -N --max-time 1.2 -D "$tmp/head" -H 'Last-Event-ID: 1' "$base/events" >"$tmp/body" 2>"$tmp/err" &
+reader=$!
+sleep 0.4
+publish "$(printf 'third\nline two')"
+wait $reader
+rc=$?
+[ $rc -eq 28 ] || fail "curl ended with $rc, not at its --max-time (28): $(cat "$tmp/err")"
+
+tr -d '\r' <"$tmp/head" >"$tmp/head.lf"
+grep -qx 'HTTP/1.1 200 OK' "$tmp/head.lf" || fail "status: $(head -1 "$tmp/head.lf")"
+grep -qx 'Content-Type: text/event-stream' "$tmp/head.lf" || fail "no text/event-stream"
+grep -qx 'Cache-Control: no-cache' "$tmp/head.lf" || fail "no Cache-Control: no-cache"
+grep -qx 'X-Accel-Buffering: no' "$tmp/head.lf" || fail "no X-Accel-Buffering: no"
+grep -qi '^Content-Length' "$tmp/head.lf" && fail "a stream has no Content-Length"
+echo "ok: stream head"
+
+# The body: retry, the replay (id 2 only), the live event, then keep-alives.
+printf 'retry: 1500\n\nid: 2\ndata: second\n\nid: 3\ndata: third\ndata: line two\n\n' >"$tmp/want"
+grep -v '^: keep-alive$' "$tmp/body" >"$tmp/events"
+cmp -s "$tmp/want" "$tmp/events" || {
+    echo "--- want"; cat "$tmp/want"; echo "--- got"; cat "$tmp/body"
+    fail "the stream is not what the format says"
+}
+echo "ok: retry, replay after Last-Event-ID, live event, multi-line data — byte for byte"
+ka=$(grep -c '^: keep-alive$' "$tmp/body")
+[ "$ka" -ge 3 ] || fail "only $ka keep-alive comments in 1.2 s at -k 200"
+echo "ok: $ka keep-alive comments"
+
+# ?since=N does what Last-Event-ID does, for a client that keeps its own cursor.
+curl -sS -N --max-time 0.5 "$base/events?since=2" >"$tmp/since" 2>/dev/null
+grep -v '^: keep-alive$' "$tmp/since" >"$tmp/since.events"
+printf 'retry: 1500\n\nid: 3\ndata: third\ndata: line two\n\n' | cmp -s - "$tmp/since.events" ||
+    fail "?since=2 gave: $(cat "$tmp/since")"
+echo "ok: ?since=2"
+
+echo "result: curl -N sees the raw event stream"
