@@ -29,4 +29,6 @@ NET_TESTS += $(BIN)/tests/test_sse_net
 $(BIN)/tests/test_sse_net: $(B)/tests/integration/test_sse_net.o $(TEST_SUPPORT_OBJS)
 	$(LINK_TEST)
 
-E2E_TESTS += $(wildcard tests/e2e/sse_curl.sh tests/e2e/sse_chromium.sh)
+E2E_TESTS += \
+	tests/e2e/sse_curl.sh \
+	tests/e2e/sse_chromium.sh

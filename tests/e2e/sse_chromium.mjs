@@ -1,0 +1,140 @@
+// tests/e2e/sse_chromium.mjs — a real browser's EventSource against bin/sse,
+// through dropped connections. Driven by tests/e2e/sse_chromium.sh, which
+// starts the server with a temporary web root holding the page below.
+//
+// What it proves, in the browser's own terms:
+//   1. EventSource opens GET /events and fires one message per event, ids
+//      1, 2, 3 in order;
+//   2. the server drops the stream (POST /events/drop: a clean close, as a
+//      restart or a proxy timeout would do); events are published while the
+//      browser is away (the server has no subscriber then); the browser
+//      reconnects by itself after retry: and receives exactly the events it
+//      missed — nothing lost, nothing twice — because it sent Last-Event-ID;
+//   3. that again, a second time.
+// The server's log must show each reconnect resuming after the right id.
+//
+// Environment: SSE_PORT (the server), SSE_LOG (its stderr).
+// Prints "ok: ..." per check; exits 1 at the first failure. Every wait is bounded.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const base = `http://127.0.0.1:${process.env.SSE_PORT}`;
+const serverLog = process.env.SSE_LOG;
+const ok = (message) => console.log(`ok: ${message}`);
+
+function fail(message, detail) {
+    console.log(`FAIL: ${message}`);
+    if (detail !== undefined) console.log(JSON.stringify(detail, null, 1).slice(0, 4000));
+    throw new Error(message);
+}
+
+async function post(pathname, body) {
+    const res = await fetch(base + pathname, { method: 'POST', body, signal: AbortSignal.timeout(5000) });
+    if (res.status !== 200) fail(`POST ${pathname} answered ${res.status}`);
+    return res.json();
+}
+
+async function stats() {
+    const res = await fetch(`${base}/stats`, { signal: AbortSignal.timeout(5000) });
+    return res.json();
+}
+
+// Wait until pred() holds, at most ms; on timeout fail with what was seen.
+async function waitFor(what, ms, pred, seen) {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+        if (await pred()) return;
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    fail(`${what} (waited ${ms / 1000} s)`, seen ? await seen() : undefined);
+}
+
+let context;
+
+async function main() {
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'rtlab-sse-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+        executablePath: '/usr/bin/chromium',
+        headless: true,
+        timeout: 30000,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+            '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+        await run(context.pages()[0] || await context.newPage());
+    } finally {
+        await context.close();
+        fs.rmSync(profile, { recursive: true, force: true });
+    }
+}
+
+async function run(page) {
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    // Every request the page makes for the stream, with the headers Chromium sent.
+    const streamRequests = [];
+    page.on('request', async (req) => {
+        if (new URL(req.url()).pathname === '/events')
+            streamRequests.push((await req.allHeaders())['last-event-id'] ?? null);
+    });
+
+    await page.goto(`${base}/sse_test.html`, { timeout: 10000 });
+    const state = () => page.evaluate(() => window.sseTest);
+    await waitFor('the EventSource opens', 5000, async () => (await state()).opens === 1, state);
+    ok('EventSource open');
+
+    let published = 0;
+    async function publishSome(n) {
+        for (let i = 0; i < n; i++) {
+            const { id } = await post('/publish', `event ${published + 1}`);
+            if (id !== published + 1) fail(`publish gave id ${id}, expected ${published + 1}`);
+            published = id;
+        }
+    }
+    const hasAll = async () => (await state()).ids.length >= published;
+
+    await publishSome(3);
+    await waitFor('events 1..3 arrive', 5000, hasAll, state);
+    ok('live events 1..3');
+
+    for (let round = 1; round <= 2; round++) {
+        const before = published;
+        const { dropped } = await post('/events/drop', '');
+        if (dropped !== 1) fail(`the server dropped ${dropped} streams, expected 1`);
+        await waitFor('the browser notices the drop', 5000, async () => (await state()).errors === round, state);
+        // Published while the browser is away: only a replay can deliver them.
+        await publishSome(3);
+        const st = await stats();
+        if (st.subscribers !== 0) fail('the browser reconnected before the events were published: the test proves nothing', st);
+        await waitFor(`round ${round}: the browser reconnects and catches up`, 10000,
+            async () => (await state()).opens === round + 1 && await hasAll(), state);
+        const logText = fs.readFileSync(serverLog, 'utf8');
+        if (!logText.includes(`resumes after Last-Event-ID ${before}\n`))
+            fail(`round ${round}: the server's log does not show a resume after ${before}`, logText.split('\n').slice(-10));
+        ok(`round ${round}: dropped after #${before}, reconnected with Last-Event-ID: ${before}, got #${before + 1}..#${published}`);
+    }
+
+    // Exactly 1..N, in order, each once; no event of another type; no errors.
+    const final = await state();
+    const want = Array.from({ length: published }, (_, i) => i + 1);
+    if (JSON.stringify(final.ids) !== JSON.stringify(want)) fail('ids are not 1..N exactly once in order', final.ids);
+    if (final.data.some((d, i) => d !== `event ${i + 1}`)) fail('data does not match what was published', final.data);
+    if (final.gaps.length) fail('unexpected gap events', final.gaps);
+    if (pageErrors.length) fail('errors on the page', pageErrors);
+    ok(`all ${published} events, each once, in order, across two drops`);
+
+    // What Chromium itself sent: no Last-Event-ID the first time, then the ids.
+    await waitFor('request log', 2000, async () => streamRequests.length >= 3);
+    const sent = streamRequests.slice(0, 3);
+    if (JSON.stringify(sent) !== JSON.stringify([null, '3', '6'])) fail('Last-Event-ID headers Chromium sent', sent);
+    ok(`Chromium sent Last-Event-ID: ${sent.slice(1).join(', then ')}`);
+}
+
+main().then(() => process.exit(0), (e) => {
+    if (!String(e.message).length) console.log(e);
+    console.log(String(e.stack || e).split('\n').slice(0, 3).join('\n'));
+    process.exit(1);
+});
