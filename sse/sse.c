@@ -142,59 +142,9 @@ static int send_gap(struct subscriber *s, uint64_t first, uint64_t last)
     return conn_send(&s->conn, block, (size_t)n);
 }
 
-/* ==== Publishing ==== */
-
-/* Queue to s every event after its cursor, in order, each once; a gap
- * block first when some have already left the feed. A subscriber that is
- * caught up gets every new event at once (past the out cap core drops it:
- * the reader is too slow for the publisher). One catching up on a backlog
- * gets it in portions of half the cap, the next when its queue has drained
- * (on_timeout), so a long replay does not trip the cap by itself. */
-static void deliver(struct subscriber *s)
-{
-    struct server *srv = s->conn.srv;
-    size_t portion = srv->cfg.out_cap / 2;
-    int queued = 0;
-    while (s->next_id <= feed_newest(&srv->feed)) {
-        if (s->catching_up && outq_bytes(&s->conn.out) >= portion) {
-            /* Look again soon; less and less often while nothing drains. */
-            s->catch_up_wait = queued ? CATCH_UP_INTERVAL : 2 * s->catch_up_wait;
-            if (s->catch_up_wait < CATCH_UP_INTERVAL) s->catch_up_wait = CATCH_UP_INTERVAL;
-            if (s->catch_up_wait > CATCH_UP_MAX_WAIT) s->catch_up_wait = CATCH_UP_MAX_WAIT;
-            conn_hold_timeout(&s->conn, s->catch_up_wait);
-            return;
-        }
-        uint64_t first;
-        if (feed_since(&srv->feed, s->next_id - 1, &first) == FEED_GAP) {
-            if (send_gap(s, s->next_id, first - 1) < 0) return;   /* dropped */
-            s->next_id = first;
-            continue;
-        }
-        struct feed_event *ev = feed_get(&srv->feed, s->next_id);
-        if (conn_send_chunk(&s->conn, event_block(ev)) < 0) return;  /* dropped */
-        srv->stats.deliveries++;
-        s->next_id++;
-        queued = 1;
-    }
-    s->catching_up = 0;
-    conn_hold_timeout(&s->conn, 0);
-}
-
-/* A new event is in the feed: encode it once, then queue the same bytes to
- * every stream: ten thousand subscribers, one encode, ten thousand
- * references. */
-static void publish(struct server *srv, struct feed_event *ev)
-{
-    (void)srv;
-    event_block(ev);
-    struct subscriber *next;
-    for (struct subscriber *s = streams; s; s = next) {
-        next = s->next;                     /* deliver may drop s (over the cap) */
-        deliver(s);
-    }
-}
-
 /* ==== The technique's endpoint: GET /events ==== */
+
+static void deliver(struct subscriber *s);
 
 /* A cursor the server can serve: a number no greater than the newest id. */
 static int cursor_usable(struct server *srv, int found, uint64_t since)
@@ -281,7 +231,61 @@ static int on_request(struct conn *c, const struct http_request *req, const char
     return 1;
 }
 
-/* ==== Keep-alive, timeouts, disconnects ==== */
+/* ==== Publishing ==== */
+
+/* Queue to s every event after its cursor, in order, each once; a gap
+ * block first when some have already left the feed. A subscriber that is
+ * caught up gets every new event at once (past the out cap core drops it:
+ * the reader is too slow for the publisher). One catching up on a backlog
+ * gets it in portions of half the cap, the next when its queue has drained
+ * (on_timeout), so a long replay does not trip the cap by itself. */
+static void deliver(struct subscriber *s)
+{
+    struct server *srv = s->conn.srv;
+    size_t portion = srv->cfg.out_cap / 2;
+    int queued = 0;
+    while (s->next_id <= feed_newest(&srv->feed)) {
+        if (s->catching_up && outq_bytes(&s->conn.out) >= portion) {
+            /* Look again soon; less and less often while nothing drains. */
+            s->catch_up_wait = queued ? CATCH_UP_INTERVAL : 2 * s->catch_up_wait;
+            if (s->catch_up_wait < CATCH_UP_INTERVAL) s->catch_up_wait = CATCH_UP_INTERVAL;
+            if (s->catch_up_wait > CATCH_UP_MAX_WAIT) s->catch_up_wait = CATCH_UP_MAX_WAIT;
+            conn_hold_timeout(&s->conn, s->catch_up_wait);
+            return;
+        }
+        uint64_t first;
+        if (feed_since(&srv->feed, s->next_id - 1, &first) == FEED_GAP) {
+            if (send_gap(s, s->next_id, first - 1) < 0) return;   /* dropped */
+            s->next_id = first;
+            continue;
+        }
+        struct feed_event *ev = feed_get(&srv->feed, s->next_id);
+        if (conn_send_chunk(&s->conn, event_block(ev)) < 0) return;  /* dropped */
+        srv->stats.deliveries++;
+        s->next_id++;
+        queued = 1;
+    }
+    if (s->catching_up) {              /* caught up: from now on, events as they come */
+        s->catching_up = 0;
+        conn_hold_timeout(&s->conn, 0);
+    }
+}
+
+/* A new event is in the feed: encode it once, then queue the same bytes to
+ * every stream: ten thousand subscribers, one encode, ten thousand
+ * references. */
+static void publish(struct server *srv, struct feed_event *ev)
+{
+    (void)srv;
+    event_block(ev);
+    struct subscriber *next;
+    for (struct subscriber *s = streams; s; s = next) {
+        next = s->next;                     /* deliver may drop s (over the cap) */
+        deliver(s);
+    }
+}
+
+/* ==== Keep-alive ==== */
 
 /* Every -k ms: one shared comment line to every stream. The browser ignores
  * it (§9.2.5); proxies and NAT boxes see traffic and keep the connection,
@@ -296,6 +300,8 @@ static void on_keepalive(struct ev_loop *loop, ev_timer *w, int revents)
     }
 }
 
+/* ==== Timeouts, disconnects, shutdown ==== */
+
 /* A catching-up subscriber's timer: queue its next portion. */
 static void on_timeout(struct conn *c)
 {
@@ -306,6 +312,19 @@ static void on_timeout(struct conn *c)
 static void on_close(struct conn *c)
 {
     unsubscribe((struct subscriber *)c);
+}
+
+/* SIGTERM: the stream leaves the list (no more events or keep-alives), a
+ * last comment goes out (curl shows it; the browser ignores it), and core
+ * closes the connection once what is queued is written. The browser
+ * reconnects after retry: and resumes with Last-Event-ID. */
+static void on_shutdown(struct conn *c)
+{
+    static const char goodbye[] = ": server shutting down\n";
+    ev_timer_stop(c->srv->loop, &keepalive_timer);
+    unsubscribe((struct subscriber *)c);
+    conn_hold_timeout(c, 0);
+    conn_send(c, goodbye, sizeof goodbye - 1);
 }
 
 /* ==== Flags and start ==== */
@@ -355,6 +374,7 @@ static const struct technique sse = {
     .publish = publish,
     .on_timeout = on_timeout,
     .on_close = on_close,
+    .on_shutdown = on_shutdown,
 };
 
 int main(int argc, char **argv)
