@@ -12,7 +12,7 @@
  * then that many bytes.
  *   client → "SUB"          become a subscriber; the server answers "OK"
  *   client → anything else  an event: sent as it is, as one frame, to every
- *                           subscriber but the sender
+ *                           subscriber
  *
  * Flags, as the servers': -p PORT (0 = pick one; default 8005), -a ADDR,
  * -o OUTCAP (bytes one subscriber may have queued before it is dropped),
@@ -47,14 +47,20 @@ struct conn {
     int subscribed;           /* sent "SUB": gets every event */
     char *in;                 /* a partial frame kept between reads (NULL when none) */
     size_t in_len;
-    char *out;                /* bytes a partial write left behind (NULL when none) */
+    char *out;                /* bytes queued, not yet written (NULL when none) */
     size_t out_len, out_cap;
+    int dirty;                /* on the flush list */
     struct conn *prev, *next; /* every connection, for the broadcast */
+    struct conn *dirty_next;  /* the flush list */
 };
 
 static struct {
     struct ev_loop *loop;
     struct conn *conns;
+    struct conn *dirty;       /* connections with bytes to write before the loop sleeps */
+    ev_prepare flush;
+    char *batch;              /* frames published since the last flush: sent to all at once */
+    size_t batch_len, batch_cap, batch_events;
     size_t out_limit;         /* -o */
     int quiet;
     uint64_t events, deliveries, drops, connections_total;
@@ -82,6 +88,12 @@ static struct conn *conn_new(int fd)
 
 static void conn_free(struct conn *c)
 {
+    if (c->dirty) {           /* unlink from the flush list */
+        struct conn **p = &srv.dirty;
+        while (*p != c)
+            p = &(*p)->dirty_next;
+        *p = c->dirty_next;
+    }
     ev_io_stop(srv.loop, &c->io);
     close(c->fd);
     if (c->prev)
@@ -112,45 +124,97 @@ static int conn_keep(struct conn *c, const char *p, size_t n)
     }
     memcpy(c->out + c->out_len, p, n);
     c->out_len += n;
-    ev_io_stop(srv.loop, &c->io);
-    ev_io_set(&c->io, c->fd, EV_READ | EV_WRITE);
-    ev_io_start(srv.loop, &c->io);
     return 0;
 }
 
-/* Send p[0..n): write now when nothing is waiting, keep what the socket did
- * not take. Returns -1 when the connection must be dropped. */
+/* Queue p[0..n) and put the connection on the flush list: it is written
+ * just before the loop sleeps, so events that arrive together leave in one
+ * write. Returns -1 when the connection must be dropped (over the cap). */
 static int conn_send(struct conn *c, const char *p, size_t n)
 {
-    if (c->out_len == 0) {
-        ssize_t w = write(c->fd, p, n);
-        if (w < 0 && errno != EAGAIN && errno != EINTR)
-            return -1;
-        if (w > 0) {
-            p += w;
-            n -= (size_t)w;
-        }
+    if (conn_keep(c, p, n) < 0)
+        return -1;
+    if (!c->dirty) {
+        c->dirty = 1;
+        c->dirty_next = srv.dirty;
+        srv.dirty = c;
     }
-    return n ? conn_keep(c, p, n) : 0;
+    return 0;
 }
 
-/* The socket can take more: write what was kept; release it once drained. */
+/* Write what is queued; release the buffer once drained, else wait for
+ * EV_WRITE. Returns -1 when the connection is broken. */
 static int conn_flush(struct conn *c)
 {
     ssize_t w = write(c->fd, c->out, c->out_len);
-    if (w < 0)
-        return errno == EAGAIN || errno == EINTR ? 0 : -1;
-    memmove(c->out, c->out + w, c->out_len - (size_t)w);
-    c->out_len -= (size_t)w;
+    if (w < 0 && errno != EAGAIN && errno != EINTR)
+        return -1;
+    if (w > 0) {
+        memmove(c->out, c->out + w, c->out_len - (size_t)w);
+        c->out_len -= (size_t)w;
+    }
+    ev_io_stop(srv.loop, &c->io);
     if (c->out_len == 0) {
         free(c->out);            /* an idle connection holds no buffer */
         c->out = NULL;
         c->out_cap = 0;
-        ev_io_stop(srv.loop, &c->io);
         ev_io_set(&c->io, c->fd, EV_READ);
-        ev_io_start(srv.loop, &c->io);
+    } else {
+        ev_io_set(&c->io, c->fd, EV_READ | EV_WRITE);
     }
+    ev_io_start(srv.loop, &c->io);
     return 0;
+}
+
+/* Send the batch to every subscriber: one write each, straight from the
+ * shared bytes. Only what a socket does not take is copied (kept). */
+static void broadcast_batch(void)
+{
+    struct conn *c, *next;
+    for (c = srv.conns; c; c = next) {
+        next = c->next;
+        if (!c->subscribed)
+            continue;
+        if (c->out_len > 0 || c->dirty) {
+            if (conn_keep(c, srv.batch, srv.batch_len) < 0)
+                goto drop;
+        } else {
+            ssize_t w = write(c->fd, srv.batch, srv.batch_len);
+            if (w < 0 && errno != EAGAIN && errno != EINTR)
+                goto drop;
+            if (w < 0)
+                w = 0;
+            if ((size_t)w < srv.batch_len) {
+                if (conn_keep(c, srv.batch + w, srv.batch_len - (size_t)w) < 0)
+                    goto drop;
+                ev_io_stop(srv.loop, &c->io);
+                ev_io_set(&c->io, c->fd, EV_READ | EV_WRITE);
+                ev_io_start(srv.loop, &c->io);
+            }
+        }
+        srv.deliveries += srv.batch_events;
+        continue;
+    drop:
+        srv.drops++;
+        conn_free(c);
+    }
+    srv.batch_len = 0;
+    srv.batch_events = 0;
+}
+
+/* ev_prepare: the loop is about to sleep; send what was published, then
+ * write every connection with bytes of its own queued. */
+static void on_flush(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    if (srv.batch_len)
+        broadcast_batch();
+    while (srv.dirty) {
+        struct conn *c = srv.dirty;
+        srv.dirty = c->dirty_next;
+        c->dirty = 0;
+        if (conn_flush(c) < 0)
+            conn_free(c);
+    }
 }
 
 /* ==== The protocol ==== */
@@ -164,24 +228,27 @@ static void put_len(char *p, uint32_t n)
     p[3] = (char)n;
 }
 
-/* Send one event to every subscriber but the sender: encoded once, the same
- * bytes to all. (Not to the sender, so that a failed send never frees the
- * connection whose input we are still reading.) */
-static void publish(const struct conn *sender, const char *frame, size_t len)
+/* Publish one event: add its frame to the batch that on_flush sends to
+ * every subscriber before the loop sleeps. Encoded once; events that arrive
+ * together leave together, in one write per subscriber. Returns -1 when out
+ * of memory. */
+static int publish(const char *frame, size_t len)
 {
-    srv.events++;
-    struct conn *c = srv.conns, *next;
-    for (; c; c = next) {
-        next = c->next;
-        if (!c->subscribed || c == sender)
-            continue;
-        if (conn_send(c, frame, len) < 0) {
-            srv.drops++;
-            conn_free(c);
-            continue;
-        }
-        srv.deliveries++;
+    if (srv.batch_len + len > srv.batch_cap) {
+        size_t cap = srv.batch_cap ? srv.batch_cap : 65536;
+        while (cap < srv.batch_len + len)
+            cap *= 2;
+        char *bigger = realloc(srv.batch, cap);
+        if (!bigger)
+            return -1;
+        srv.batch = bigger;
+        srv.batch_cap = cap;
     }
+    memcpy(srv.batch + srv.batch_len, frame, len);
+    srv.batch_len += len;
+    srv.batch_events++;
+    srv.events++;
+    return 0;
 }
 
 /* Use every complete frame in data[0..len). Returns bytes used, or -1 when
@@ -204,7 +271,8 @@ static long handle_frames(struct conn *c, char *data, size_t len)
             if (conn_send(c, ok, sizeof ok) < 0)
                 return -1;
         } else {
-            publish(c, (const char *)p, 4 + n);   /* the frame as it came */
+            if (publish((const char *)p, 4 + n) < 0)   /* the frame as it came */
+                return -1;
         }
         used += 4 + n;
     }
@@ -249,7 +317,7 @@ static void on_read(struct conn *c)
 static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct conn *c = (struct conn *)w;   /* the watcher is the first member */
-    if (revents & EV_WRITE) {
+    if ((revents & EV_WRITE) && !c->dirty) {
         if (conn_flush(c) < 0) {
             conn_free(c);
             return;
@@ -332,10 +400,13 @@ int main(int argc, char **argv)
     ev_signal_init(&sigterm, on_signal, SIGTERM);
     ev_signal_start(srv.loop, &sigint);
     ev_signal_start(srv.loop, &sigterm);
+    ev_prepare_init(&srv.flush, on_flush);
+    ev_prepare_start(srv.loop, &srv.flush);
     ev_run(srv.loop, 0);
 
     while (srv.conns)
         conn_free(srv.conns);
+    free(srv.batch);
     close(lfd);
     if (!srv.quiet)
         fprintf(stderr, "baseline: %llu connections, %llu events, %llu deliveries, %llu drops\n",

@@ -1,0 +1,13 @@
+# bench/plots/cpu-per-delivery.gp — the server's CPU time (user + system,
+# from /proc/PID/schedstat) per event delivered, against subscribers.
+do for [fmt in formats] {
+    eval(terminal(fmt))
+    set title sprintf("Server CPU per delivery\n{/*0.8 solid %d events/s, dashed %d events/s; lower is better}", high_rate, rate)
+    set ylabel "server CPU per delivery (µs, log scale)"
+    set logscale y 10
+    plot for [t in techs] file(t, high_rate) using COL_CLIENTS:(column(COL_CPU_PER_DELIVERY) > 0 ? column(COL_CPU_PER_DELIVERY) : NaN) \
+             with linespoints lw 2 pt 7 ps 0.8 lc rgb color(t) title t." ".high_rate."/s", \
+         for [t in techs] file(t, rate) using COL_CLIENTS:(column(COL_CPU_PER_DELIVERY) > 0 ? column(COL_CPU_PER_DELIVERY) : NaN) \
+             with linespoints lw 1.5 dt 2 pt 6 ps 0.8 lc rgb color(t) title t." ".rate."/s"
+    set output
+}

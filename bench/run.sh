@@ -1,0 +1,222 @@
+#!/bin/sh
+# bench/run.sh — the sweep behind `make bench`: techniques × clients × rates,
+# one fresh server per run, then CSV, charts (gnuplot) and summary.md.
+#
+# Usage: bench/run.sh            (make bench; QUICK=1 for the one-minute run)
+# Environment:
+#   QUICK=1        the short sweep (about a minute)
+#   BIN=bin        where the binaries are (make passes $(BIN))
+#   BENCH_OUT=DIR  write there instead of bench/results/<time>/ + latest link
+#   BENCH_TECHS, BENCH_CLIENTS, BENCH_DURATION  narrow the sweep (the smoke test does)
+#
+# The server runs on CPU 1 and loadgen on CPU 0 (taskset), so they do not
+# fight over one core; every run's JSON records the CPUs each was allowed.
+# Every loop is bounded and every run has a timeout: this script ends.
+set -u
+
+cd "$(dirname "$0")/.."
+BIN=${BIN:-bin}
+QUICK=${QUICK:-}
+[ "$QUICK" = "0" ] && QUICK=""
+
+# ---- the sweep ----
+TECHS=${BENCH_TECHS:-"baseline polling longpoll sse websocket"}
+PAYLOAD=64          # bytes per event
+POLL_MS=100         # short-polling interval
+if [ -n "$QUICK" ]; then
+    CLIENTS=${BENCH_CLIENTS:-"1 100 1000"}
+    SWEEP_RATES="10"         # events/s for the "against clients" sweep
+    LOAD_CLIENTS=1000        # the "under load" runs: this many clients ...
+    LOAD_RATES="200"         # ... at these rates
+    DURATION=${BENCH_DURATION:-1}
+else
+    CLIENTS=${BENCH_CLIENTS:-"1 10 100 1000 10000"}
+    SWEEP_RATES="10 100"
+    LOAD_CLIENTS=1000
+    LOAD_RATES="200"
+    DURATION=${BENCH_DURATION:-4}
+fi
+
+# ---- where results go ----
+if [ -n "${BENCH_OUT:-}" ]; then
+    OUT=$BENCH_OUT
+    rm -rf "$OUT"
+else
+    OUT=bench/results/$(date -u +%Y%m%dT%H%M%SZ)
+fi
+mkdir -p "$OUT/data" "$OUT/logs"
+if [ -z "${BENCH_OUT:-}" ]; then
+    ln -sfn "$(basename "$OUT")" bench/results/latest
+fi
+
+# ---- pinning: server on CPU 1, loadgen on CPU 0 ----
+NCPU=$(nproc 2>/dev/null || echo 1)
+if [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+    SRV_PIN="taskset -c 1"
+    LG_PIN="taskset -c 0"
+    PINNING="server on CPU 1, loadgen on CPU 0 (taskset)"
+else
+    SRV_PIN=""
+    LG_PIN=""
+    PINNING="NOT PINNED ($NCPU CPU(s) or no taskset): server and loadgen share the machine"
+    echo "bench: WARNING: $PINNING"
+fi
+
+# Both sides need a descriptor per client: raise the soft limit to the hard one.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# ---- which techniques can run ----
+RUNNABLE=""
+SKIPPED=""
+[ -x "$BIN/loadgen" ] || { echo "bench: $BIN/loadgen is missing: run make all first" >&2; exit 1; }
+for t in $TECHS; do
+    if [ -x "$BIN/$t" ]; then
+        RUNNABLE="$RUNNABLE $t"
+    else
+        SKIPPED="$SKIPPED $t"
+        echo "bench: ******** SKIPPING $t: $BIN/$t does not exist (not built yet?) ********"
+    fi
+done
+
+# The list of runs, one "technique clients rate" per line.
+PLAN="$OUT/plan.txt"
+: >"$PLAN"
+for t in $RUNNABLE; do
+    for r in $SWEEP_RATES; do
+        for c in $CLIENTS; do
+            # 10 000 clients at more than 10 events/s is more than this
+            # 2-core machine can deliver in a bench-sized run.
+            [ "$c" -ge 10000 ] && [ "$r" -gt 10 ] && continue
+            echo "$t $c $r" >>"$PLAN"
+        done
+    done
+    for r in $LOAD_RATES; do
+        echo "$t $LOAD_CLIENTS $r" >>"$PLAN"
+    done
+done
+TOTAL=$(wc -l <"$PLAN")
+
+{
+    echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "kernel: $(uname -sr)"
+    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') × $NCPU"
+    echo "pinning: $PINNING"
+    echo "sweep: clients {$CLIENTS} × rates {$SWEEP_RATES}/s, plus $LOAD_CLIENTS clients × {$LOAD_RATES}/s; $DURATION s each; payload $PAYLOAD B; poll interval $POLL_MS ms"
+    echo "techniques run:$RUNNABLE"
+    echo "techniques skipped (binary missing):${SKIPPED:- none}"
+} >"$OUT/env.txt"
+
+echo "bench: $TOTAL runs, $DURATION s each (QUICK=${QUICK:-0}); results in $OUT"
+
+# ---- one run ----
+SPID=""
+stop_server() {
+    [ -n "$SPID" ] || return 0
+    kill -TERM "$SPID" 2>/dev/null
+    i=0
+    while kill -0 "$SPID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -0 "$SPID" 2>/dev/null && kill -KILL "$SPID" 2>/dev/null
+    wait "$SPID" 2>/dev/null
+    SPID=""
+}
+trap 'stop_server; exit 130' INT TERM
+
+# start_server TECHNIQUE LOG: start it on port 0, set SPID and PORT.
+start_server() {
+    : >"$OUT/server.out"
+    $SRV_PIN "$BIN/$1" -p 0 -a 127.0.0.1 -q -t 0 -b 8192 >"$OUT/server.out" 2>"$2" &
+    SPID=$!
+    PORT=""
+    i=0
+    while [ -z "$PORT" ] && [ $i -lt 50 ]; do
+        PORT=$(sed -n '1s|^listening on [a-z]*://[0-9.]*:\([0-9]*\)/.*|\1|p' "$OUT/server.out")
+        [ -n "$PORT" ] || sleep 0.1
+        i=$((i + 1))
+    done
+    [ -n "$PORT" ]
+}
+
+n=0
+FAILED=0
+while read -r t c r; do
+    n=$((n + 1))
+    printf 'run %d/%d: %s c=%s r=%s ... ' "$n" "$TOTAL" "$t" "$c" "$r"
+    log="$OUT/logs/$t-c$c-r$r"
+    if ! start_server "$t" "$log.server.log"; then
+        echo "FAILED: $BIN/$t did not say where it listens (see $log.server.log)"
+        FAILED=$((FAILED + 1))
+        stop_server
+        continue
+    fi
+    dist=""
+    [ "$c" = "$LOAD_CLIENTS" ] && dist="-D $OUT/data/dist-$t-c$c-r$r.dat"
+    # shellcheck disable=SC2086  # $LG_PIN and $dist are meant to split
+    timeout -k 5 $((DURATION + 120)) $LG_PIN "$BIN/loadgen" -q -T "$t" -u "http://127.0.0.1:$PORT/" \
+        -c "$c" -r "$r" -d "$DURATION" -s $PAYLOAD -i $POLL_MS -P "$SPID" \
+        -o "$OUT/runs.jsonl" -C "$OUT/runs.csv" $dist >"$log.json" 2>"$log.loadgen.log"
+    rc=$?
+    if ! kill -0 "$SPID" 2>/dev/null; then
+        echo "SERVER DIED during the run (see $log.server.log); reproduce with:"
+        echo "    $BIN/$t -p 0 -q -t 0 & $BIN/loadgen -T $t -u http://127.0.0.1:PORT/ -c $c -r $r -d $DURATION -s $PAYLOAD -i $POLL_MS"
+        FAILED=$((FAILED + 1))
+    fi
+    stop_server
+    if [ $rc -ne 0 ]; then
+        echo "loadgen FAILED (exit $rc): $(tail -1 "$log.loadgen.log")"
+        FAILED=$((FAILED + 1))
+        continue
+    fi
+    # One line of what came out: the CSV row loadgen just appended.
+    tail -1 "$OUT/runs.csv" | awk -F, '{
+        printf "p50 %.2f ms  p99 %.2f ms  max %.2f ms  lost %d", $15/1000, $17/1000, $19/1000, $12
+        if ($12 > 0) printf "  <<<<<< LOST DELIVERIES"
+        if ($4 < $3) printf "  <<<<<< ONLY %d OF %d SUBSCRIBED", $4, $3
+        if ($37 > 0.9) printf "  (loadgen busy %.0f%%)", $37 * 100
+        printf "\n" }'
+done <"$PLAN"
+
+# ---- data files for the charts: one per technique and rate, by clients ----
+if [ -f "$OUT/runs.csv" ]; then
+    for t in $RUNNABLE; do
+        for r in $SWEEP_RATES $LOAD_RATES; do
+            awk -F, -v t="$t" -v r="$r" 'NR > 1 && $1 == t && $5 == r' "$OUT/runs.csv" |
+                sort -t, -k3,3n >"$OUT/data/$t-r$r.csv"
+            [ -s "$OUT/data/$t-r$r.csv" ] || rm -f "$OUT/data/$t-r$r.csv"
+        done
+    done
+fi
+
+# ---- charts ----
+CHART_TECHS=$(echo $RUNNABLE)
+MAIN_RATE=$(echo $SWEEP_RATES | cut -d' ' -f1)
+HIGH_RATE=$(echo $SWEEP_RATES | awk '{print $NF}')
+LOAD_RATE=$(echo $LOAD_RATES | awk '{print $1}')
+CHARTS=0
+if ! command -v gnuplot >/dev/null 2>&1; then
+    echo "bench: ******** gnuplot is missing: no charts (scripts/deps.sh bench installs it) ********"
+elif [ -f "$OUT/runs.csv" ]; then
+    for gp in bench/plots/*.gp; do
+        name=$(basename "$gp" .gp)
+        [ "$name" = common ] && continue
+        if gnuplot -e "dir='$OUT/data'; out='$OUT/$name'; techs='$CHART_TECHS'; rate=$MAIN_RATE; high_rate=$HIGH_RATE; load_clients=$LOAD_CLIENTS; load_rate=$LOAD_RATE; poll_ms=$POLL_MS; payload=$PAYLOAD" \
+            bench/plots/common.gp "$gp" 2>"$OUT/logs/gnuplot-$name.log"; then
+            CHARTS=$((CHARTS + 1))
+        else
+            echo "bench: chart $name FAILED: $(tail -3 "$OUT/logs/gnuplot-$name.log")"
+        fi
+    done
+fi
+
+# ---- summary.md ----
+sh bench/summary.sh "$OUT" "$LOAD_CLIENTS" "$LOAD_RATE" "$MAIN_RATE" >"$OUT/summary.md"
+
+echo
+echo "bench: $n runs done ($FAILED failed); $CHARTS charts"
+[ -n "$SKIPPED" ] && echo "bench: ******** SKIPPED (binary missing):$SKIPPED ********"
+echo "bench: results:  $OUT/"
+echo "         summary   $OUT/summary.md"
+echo "         runs      $OUT/runs.jsonl  $OUT/runs.csv"
+echo "         charts    $(ls "$OUT"/*.svg 2>/dev/null | tr '\n' ' ')"
+echo "                   (and the same as .png)"
+[ $FAILED -eq 0 ]
