@@ -26,15 +26,21 @@
 /* tchar: the bytes of a token (a method, a field name). */
 static int is_tchar(unsigned char c)
 {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return 1;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 /* The bytes a field value may hold: VCHAR, obs-text, SP and HTAB. */
 static int is_field_byte(unsigned char c)
 {
-    return c == ' ' || c == '\t' || (c > 0x20 && c != 0x7F);
+    return (c >= 0x20 && c != 0x7F) || c == '\t';   /* the common case first */
 }
 
 /* The bytes a request target may hold: visible ASCII (RFC 3986 allows a
@@ -61,6 +67,32 @@ static int ascii_equal_nocase(const char *a, size_t n, const char *b)
         if (b[i] == '\0' || ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
             return 0;
     return b[n] == '\0';
+}
+
+/* The loops where the parser spends its time: each returns the first byte
+ * at or after p, before end, that is not of its class (or end). */
+static const char *skip_tchars(const char *p, const char *end)
+{
+    while (p < end && is_tchar((unsigned char)*p)) p++;
+    return p;
+}
+
+static const char *skip_field_bytes(const char *p, const char *end)
+{
+    while (p < end && is_field_byte((unsigned char)*p)) p++;
+    return p;
+}
+
+static const char *skip_target_bytes(const char *p, const char *end)
+{
+    while (p < end && is_target_byte((unsigned char)*p)) p++;
+    return p;
+}
+
+static const char *skip_whitespace(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    return p;
 }
 
 /* Read the end of a line at *p: CRLF or a bare LF (RFC 9112 §2.2).
@@ -99,7 +131,7 @@ static int fail(struct cursor *c, int status)
 static int parse_method(struct cursor *c)
 {
     const char *start = c->p;
-    while (c->p < c->end && is_tchar((unsigned char)*c->p)) c->p++;
+    c->p = skip_tchars(c->p, c->end);
     if (c->p == c->end) return -2;
     if (*c->p != ' ' || c->p == start) return fail(c, 400);
     c->req->method = start;
@@ -114,10 +146,10 @@ static int parse_method(struct cursor *c)
 static int parse_target(struct cursor *c)
 {
     const char *start = c->p;
-    while (c->p < c->end && is_target_byte((unsigned char)*c->p)) {
-        if ((size_t)(c->p - start) == HTTP_MAX_TARGET) return fail(c, 414);
-        c->p++;
-    }
+    int long_enough = (size_t)(c->end - start) > HTTP_MAX_TARGET;
+    c->p = skip_target_bytes(start, long_enough ? start + HTTP_MAX_TARGET : c->end);
+    if (c->p == start + HTTP_MAX_TARGET && long_enough && is_target_byte((unsigned char)*c->p))
+        return fail(c, 414);    /* byte HTTP_MAX_TARGET + 1 of the target */
     if (c->p == c->end) return -2;
     if (*c->p != ' ' || c->p == start) return fail(c, 400);
     c->req->target = start;
@@ -212,10 +244,9 @@ static int parse_request_line(struct cursor *c)
  * (RFC 9110 §5.5). NUL, a bare CR, DEL or any other control byte is 400. */
 static int parse_field_value(struct cursor *c, struct http_header *h)
 {
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t')) c->p++;
-    const char *start = c->p;
-    while (c->p < c->end && is_field_byte((unsigned char)*c->p)) c->p++;
-    const char *stop = c->p;
+    const char *start = skip_whitespace(c->p, c->end);
+    const char *stop = skip_field_bytes(start, c->end);
+    c->p = stop;
     int r = take_line_end(&c->p, c->end);
     if (r == -2) return -2;
     if (r == -1) return fail(c, 400);
@@ -235,7 +266,7 @@ static int parse_field_line(struct cursor *c)
     if (*c->p == ' ' || *c->p == '\t') return fail(c, 400);
     if (req->header_count == HTTP_MAX_HEADERS) return fail(c, 431);
     const char *start = c->p;
-    while (c->p < c->end && is_tchar((unsigned char)*c->p)) c->p++;
+    c->p = skip_tchars(start, c->end);
     if (c->p == c->end) return -2;
     if (*c->p != ':' || c->p == start) return fail(c, 400);
     struct http_header *h = &req->headers[req->header_count];
