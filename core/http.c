@@ -161,7 +161,9 @@ static int parse_target(struct cursor *c)
 /* HTTP-version line-end. The name is case-sensitive "HTTP/", then one digit,
  * ".", one digit (RFC 9112 §2.3). Anything else is not HTTP at all (400);
  * a well-formed version we do not speak is 505 (RFC 9110 §15.6.6). The line
- * must end right after it: "HTTP/1.1x" is 400. */
+ * must end right after it: "HTTP/1.1x" is 400. http.h makes HTTP/1.2 a 505
+ * too, which is stricter than RFC 9110 §2.5 (it would serve a higher minor
+ * version as 1.1); no client sends 1.2, and a refusal is easy to see. */
 static int parse_version(struct cursor *c)
 {
     static const char shape[] = "HTTP/9.9";
