@@ -20,6 +20,7 @@ export class SseClient {
     constructor(panel, base, cursor) {
         this.panel = panel;
         this.base = base;
+        this.statsUrl = `${base}/stats`;
         this.cursor = cursor;       // the last id seen
         this.source = null;         // the EventSource
         this.openedAt = 0;
@@ -41,6 +42,7 @@ export class SseClient {
             if (this.everOpened) {
                 this.panel.reconnected();
                 this.panel.note(`stream open again (continuing after #${this.cursor})`);
+                this.checkCursor();
             }
             this.everOpened = true;
             this.openedAt = performance.now();
@@ -66,6 +68,22 @@ export class SseClient {
                 this.panel.state('error');   // CLOSED: the browser gave up (HTTP error)
             }
         };
+    }
+
+    // After a reconnect: if the server restarted, its ids began again at 1
+    // and our Last-Event-ID is ahead of them. The server then streams from
+    // its newest event on (an error would stop the browser for good); the
+    // page starts its count over from there too, instead of calling every
+    // new id a repeat.
+    async checkCursor() {
+        try {
+            const stats = await (await fetch(this.statsUrl, { cache: 'no-store' })).json();
+            const newest = Number(stats.newest_id ?? stats.events);
+            if (newest < this.cursor) {
+                this.cursor = newest;
+                this.panel.restart(newest);
+            }
+        } catch (_) { /* gone again: the browser keeps reconnecting */ }
     }
 
     drop() {

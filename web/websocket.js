@@ -80,9 +80,10 @@ export class WebSocketClient {
     async checkCursor() {
         try {
             const stats = await (await fetch(this.statsUrl, { cache: 'no-store' })).json();
-            if (typeof stats.events === 'number' && stats.events < this.cursor) {
-                this.cursor = stats.events;
-                this.panel.restart(stats.events);
+            const newest = Number(stats.newest_id ?? stats.events);
+            if (newest < this.cursor) {
+                this.cursor = newest;
+                this.panel.restart(newest);
             }
         } catch (_) { /* server down: the reconnect loop keeps trying */ }
     }
