@@ -1,4 +1,5 @@
 # bench/ — the load generator, the raw-TCP baseline and `make bench`.
+# See bench/README.md for what they measure and how to read the charts.
 BENCH_OBJS := \
 	$(B)/bench/histogram.o
 
@@ -17,3 +18,19 @@ UNIT_TESTS += \
 $(B)/tests/unit/test_histogram.o: CPPFLAGS += -Ibench
 $(BIN)/tests/test_histogram: $(B)/tests/unit/test_histogram.o $(B)/bench/histogram.o
 	$(LINK_TEST)
+
+# loadgen checked against known answers: exact delivery counts, and a
+# 200 ms server stall that must show in p99/max (coordinated omission).
+E2E_TESTS += \
+	tests/e2e/bench_baseline.sh \
+	tests/e2e/bench_omission.sh
+
+# The whole bench pipeline on a short sweep (charts, summary.md).
+SLOW_TESTS += \
+	tests/e2e/bench_smoke.sh
+
+# make bench [QUICK=1]: sweep techniques × clients × rates and draw the
+# charts into bench/results/latest/ (bench/run.sh says what runs, and where
+# the results are).
+bench: deps-bench all
+	@QUICK=$(QUICK) BIN=$(BIN) bench/run.sh

@@ -12,6 +12,7 @@ do for [fmt in formats] {
         with linespoints lw 2 pt 7 ps 0.8 lc rgb color(t) title t
     set title "requests per delivery"
     set ylabel "HTTP requests per delivery (log scale)"
+    set yrange [0.001:*]
     plot for [t in techs] file(t, rate) using COL_CLIENTS:(column(COL_REQUESTS_PER_DELIVERY) > 0 ? column(COL_REQUESTS_PER_DELIVERY) : NaN) \
         with linespoints lw 2 pt 7 ps 0.8 lc rgb color(t) title t
     unset multiplot

@@ -1,0 +1,37 @@
+#!/bin/sh
+# tests/e2e/bench_smoke.sh — `make bench QUICK=1`, smaller: the whole bench
+# pipeline (servers, loadgen, CSV, gnuplot charts, summary.md) on a shorter
+# sweep (clients 1 and 100, plus the 1000-client load run; 1 s per run, about
+# 30–40 s in all), written to tests/out/bench-smoke/ so it never touches
+# bench/results/. Passes when every chart exists as SVG and PNG, summary.md
+# has its first table, and no run lost a delivery.
+set -u
+cd "$(dirname "$0")/../.."
+BIN="${RTLAB_BIN:-bin}"
+fail() { echo "FAIL: $*"; exit 1; }
+command -v gnuplot >/dev/null 2>&1 || {
+    echo "gnuplot is missing (scripts/deps.sh bench installs it)"
+    [ "${CI:-}" = true ] && exit 1 || exit 77
+}
+out=tests/out/bench-smoke
+QUICK=1 BIN="$BIN" BENCH_OUT="$out" BENCH_CLIENTS="1 100" BENCH_DURATION=1 \
+    timeout -k 5 240 bench/run.sh || fail "bench/run.sh failed (exit $?)"
+
+[ -s "$out/runs.jsonl" ] || fail "no runs.jsonl"
+[ -s "$out/runs.csv" ] || fail "no runs.csv"
+runs=$(($(wc -l <"$out/runs.csv") - 1))
+planned=$(wc -l <"$out/plan.txt")
+[ "$runs" -eq "$planned" ] || fail "$runs runs in runs.csv, $planned planned"
+for chart in latency-vs-clients latency-vs-clients-busy latency-distribution overhead \
+             cpu-per-delivery memory-per-connection connect-cost; do
+    for ext in svg png; do
+        [ -s "$out/$chart.$ext" ] || fail "chart $chart.$ext was not drawn"
+    done
+    grep -q "<title>" "$out/$chart.svg" 2>/dev/null || grep -q "<text" "$out/$chart.svg" || fail "$chart.svg has no text"
+done
+grep -q "^| technique | p50 ms" "$out/summary.md" || fail "summary.md has no results table"
+awk -F, 'NR > 1 && $12 > 0 { bad = 1; print "lost deliveries: " $0 } END { exit bad }' "$out/runs.csv" ||
+    fail "a run lost deliveries"
+sed -n 's/^techniques skipped.*: *//p' "$out/env.txt" | grep -qv none &&
+    echo "NOTE: techniques skipped: $(sed -n 's/^techniques skipped[^:]*: *//p' "$out/env.txt")"
+echo "ok: $runs runs, 7 charts × (svg, png), summary.md in $out/"
