@@ -19,7 +19,8 @@ enum { STATIC_MAX_PATH = 1024, STATIC_MAX_FILE = 8 << 20 };
 
 /* Turn the URL path p[0..n) into a path relative to the web root in
  * out[0..cap): percent-decoded, without the leading '/', "index.html" for a
- * path ending in '/'. Returns the length written, or -1 when the path is
+ * path ending in '/', repeated slashes collapsed, NUL-terminated (the NUL
+ * must fit in cap and is not counted). Returns the length, or -1 when the path is
  * refused (not starting with '/', bad %-escape, NUL, backslash, a "." or
  * ".." segment, or too long). Pure. */
 int static_resolve(const char *p, size_t n, char *out, size_t cap);
