@@ -134,6 +134,7 @@ static struct {
 struct proc_sample {
     int ok;
     uint64_t cpu_ns;           /* user + system */
+    uint64_t wait_ns;          /* runnable but waiting for a CPU (schedstat): machine noise */
     uint64_t utime_ticks, stime_ticks;
     uint64_t rss_bytes;
 };
@@ -160,7 +161,8 @@ static struct {
     uint64_t pub_bytes_in, pub_bytes_out;
     struct histogram latency, connect_cost, subscribe_cost;
     struct proc_sample before, subscribed, after;
-    struct rusage ru_start, ru_end;
+    struct rusage ru_start, ru_publish, ru_end;
+    uint64_t requests_at_publish;  /* requests made before publishing began */
     uint64_t run_start_ns, publish_start_ns, publish_end_ns, end_ns;
     char warnings[1024];
 } run;
@@ -250,9 +252,11 @@ static struct proc_sample proc_read(pid_t pid)
     /* schedstat's first field is the time on CPU in ns: far finer than ticks. */
     snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
     if ((f = fopen(path, "r"))) {
-        unsigned long long ns;
-        if (fscanf(f, "%llu", &ns) == 1)
+        unsigned long long ns, wait;
+        if (fscanf(f, "%llu %llu", &ns, &wait) == 2) {
             s.cpu_ns = ns;
+            s.wait_ns = wait;
+        }
         fclose(f);
     }
     snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
@@ -1149,6 +1153,8 @@ static void start_publishing(void)
 {
     run.subscribed = proc_read(opt.server_pid);
     run.subscribed_at_start = run.subscribed_now;
+    run.requests_at_publish = run.requests;
+    getrusage(RUSAGE_SELF, &run.ru_publish);
     run.phase = 2;
     run.publish_start_ns = now_ns();
     run.t0_ns = run.publish_start_ns + 1000000;   /* event 1 is due in 1 ms */
@@ -1238,6 +1244,20 @@ static void on_phase(struct ev_loop *loop, ev_timer *w, int revents)
 /* ==== Report ==== */
 
 static double per(double a, double b) { return b > 0 ? a / b : 0; }
+
+/* CPU seconds (user + system) this process used between two getrusage calls. */
+static double cpu_between(const struct rusage *a, const struct rusage *b)
+{
+    return (double)(b->ru_utime.tv_sec - a->ru_utime.tv_sec + b->ru_stime.tv_sec - a->ru_stime.tv_sec)
+           + (double)(b->ru_utime.tv_usec - a->ru_utime.tv_usec + b->ru_stime.tv_usec - a->ru_stime.tv_usec) / 1e6;
+}
+
+/* How busy loadgen was from the start of publishing to the end: near 1.0
+ * means it may have been the bottleneck. */
+static double loadgen_busy(void)
+{
+    return per(cpu_between(&run.ru_publish, &run.ru_end), (double)(run.end_ns - run.publish_start_ns) / 1e9);
+}
 static double us(uint64_t ns) { return (double)ns / 1000.0; }
 
 static void print_json(FILE *f)
@@ -1252,10 +1272,7 @@ static void print_json(FILE *f)
                         ? (double)(run.subscribed.cpu_ns - run.before.cpu_ns) / 1000.0 : -1;
     double mem_per_conn = run.subscribed.ok && run.subscribed_at_start > 0
                         ? ((double)run.subscribed.rss_bytes - (double)run.before.rss_bytes) / run.subscribed_at_start : -1;
-    double lg_cpu = (double)(run.ru_end.ru_utime.tv_sec - run.ru_start.ru_utime.tv_sec
-                             + run.ru_end.ru_stime.tv_sec - run.ru_start.ru_stime.tv_sec)
-                    + (double)(run.ru_end.ru_utime.tv_usec - run.ru_start.ru_utime.tv_usec
-                               + run.ru_end.ru_stime.tv_usec - run.ru_start.ru_stime.tv_usec) / 1e6;
+    double lg_cpu = cpu_between(&run.ru_start, &run.ru_end);
     char lg_cpus[64], srv_cpus[64];
     proc_cpus(0, lg_cpus, sizeof lg_cpus);
     proc_cpus(opt.server_pid, srv_cpus, sizeof srv_cpus);
@@ -1290,13 +1307,15 @@ static void print_json(FILE *f)
             ",\"publisher_bytes_out\":%" PRIu64, run.bytes_in, run.bytes_out, run.pub_bytes_in, run.pub_bytes_out);
     fprintf(f, ",\"requests\":%" PRIu64 ",\"empty_polls\":%" PRIu64 ",\"http_errors\":%" PRIu64,
             run.requests, run.empty_polls, run.http_errors);
-    fprintf(f, ",\"requests_per_s\":%.1f", per((double)run.requests, window_s));
+    fprintf(f, ",\"requests_per_s\":%.1f", per((double)(run.requests - run.requests_at_publish), window_s));
     fprintf(f, ",\"bytes_per_delivery\":%.1f,\"requests_per_delivery\":%.4f",
             per((double)(run.bytes_in + run.bytes_out), (double)run.unique),
             per((double)run.requests, (double)run.unique));
     fprintf(f, ",\"server_pid\":%d,\"server_cpus\":\"%s\",\"loadgen_cpus\":\"%s\"", (int)opt.server_pid,
             srv_cpus, lg_cpus);
     fprintf(f, ",\"server_cpu_us_connect\":%.0f,\"server_cpu_us_run\":%.0f", cpu_connect_us, cpu_run_us);
+    fprintf(f, ",\"server_wait_us_run\":%.0f", run.after.ok && run.subscribed.ok
+            ? (double)(run.after.wait_ns - run.subscribed.wait_ns) / 1000.0 : -1);
     fprintf(f, ",\"server_cpu_us_per_delivery\":%.3f,\"deliveries_per_server_cpu_s\":%.0f",
             cpu_run_us >= 0 ? per(cpu_run_us, (double)run.unique) : -1,
             cpu_run_us > 0 ? (double)run.unique / (cpu_run_us / 1e6) : -1);
@@ -1304,8 +1323,15 @@ static void print_json(FILE *f)
             ",\"server_rss_after_kb\":%" PRIu64 ",\"server_mem_per_conn_bytes\":%.0f",
             run.before.rss_bytes / 1024, run.subscribed.rss_bytes / 1024, run.after.rss_bytes / 1024,
             mem_per_conn);
-    fprintf(f, ",\"loadgen_cpu_s\":%.3f,\"loadgen_busy\":%.3f,\"wall_s\":%.3f", lg_cpu,
-            per(lg_cpu, (double)(run.end_ns - run.run_start_ns) / 1e9),
+    double load = 0;
+    FILE *la = fopen("/proc/loadavg", "r");
+    if (la) {
+        if (fscanf(la, "%lf", &load) != 1)
+            load = 0;
+        fclose(la);
+    }
+    fprintf(f, ",\"loadavg_1m\":%.2f", load);
+    fprintf(f, ",\"loadgen_cpu_s\":%.3f,\"loadgen_busy\":%.3f,\"wall_s\":%.3f", lg_cpu, loadgen_busy(),
             (double)(run.end_ns - run.run_start_ns) / 1e9);
     fprintf(f, ",\"ok\":%s,\"warnings\":\"", lost == 0 && run.subscribed_at_start == opt.clients
             && run.duplicates == 0 ? "true" : "false");
@@ -1330,11 +1356,6 @@ static void print_csv(FILE *f, int header)
     double cpu_run_us = run.after.ok && run.subscribed.ok
                         ? (double)(run.after.cpu_ns - run.subscribed.cpu_ns) / 1000.0 : -1;
     double window_s = (double)(run.end_ns - run.publish_start_ns) / 1e9;
-    double wall = (double)(run.end_ns - run.run_start_ns) / 1e9;
-    double lg_cpu = (double)(run.ru_end.ru_utime.tv_sec - run.ru_start.ru_utime.tv_sec
-                             + run.ru_end.ru_stime.tv_sec - run.ru_start.ru_stime.tv_sec)
-                    + (double)(run.ru_end.ru_utime.tv_usec - run.ru_start.ru_utime.tv_usec
-                               + run.ru_end.ru_stime.tv_usec - run.ru_start.ru_stime.tv_usec) / 1e6;
     fprintf(f, "%s,%s,%d,%d,%g,%g,%d,%d,", technique_names[opt.technique], opt.label ? opt.label : "",
             opt.clients, run.subscribed_at_start, opt.rate, opt.duration, opt.payload,
             opt.technique == T_POLLING ? opt.poll_ms : 0);
@@ -1347,7 +1368,7 @@ static void print_csv(FILE *f, int header)
             us(hist_percentile(&run.connect_cost, 99)), us(hist_percentile(&run.subscribe_cost, 50)),
             us(hist_percentile(&run.subscribe_cost, 99)), run.connect_errors + run.connect_timeouts);
     fprintf(f, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.1f,%.1f,%.4f,", run.bytes_in, run.bytes_out,
-            run.requests, run.empty_polls, per((double)run.requests, window_s),
+            run.requests, run.empty_polls, per((double)(run.requests - run.requests_at_publish), window_s),
             per((double)(run.bytes_in + run.bytes_out), (double)run.unique),
             per((double)run.requests, (double)run.unique));
     fprintf(f, "%.3f,%.0f,%.0f,%" PRIu64 ",%.3f\n",
@@ -1355,7 +1376,7 @@ static void print_csv(FILE *f, int header)
             cpu_run_us > 0 ? (double)run.unique / (cpu_run_us / 1e6) : -1,
             run.subscribed.ok && run.subscribed_at_start > 0
                 ? ((double)run.subscribed.rss_bytes - (double)run.before.rss_bytes) / run.subscribed_at_start : -1,
-            run.subscribed.rss_bytes / 1024, per(lg_cpu, wall));
+            run.subscribed.rss_bytes / 1024, loadgen_busy());
 }
 
 /* The latency distribution: "percentile latency_us" lines, for the
@@ -1580,6 +1601,9 @@ int main(int argc, char **argv)
         warn("LOST %" PRIu64 " of %" PRIu64 " deliveries", expected - run.unique, expected);
     if (run.duplicates)
         warn("%" PRIu64 " DUPLICATE deliveries", run.duplicates);
+    if (loadgen_busy() > 0.9)
+        warn("loadgen was %.0f%% busy while publishing: it may be the bottleneck, not the server",
+             loadgen_busy() * 100);
     write_outputs();
     for (int i = 0; i < opt.clients; i++)
         if (run.clients[i].fd >= 0)
