@@ -7,3 +7,42 @@
 NET_TESTS += $(BIN)/tests/test_hostile_net
 $(BIN)/tests/test_hostile_net: $(B)/tests/integration/test_hostile_net.o $(TEST_SUPPORT_OBJS)
 	$(LINK_TEST)
+
+# ---- fuzzing: libFuzzer harnesses (clang), tests/fuzz/ ----
+# `make fuzz` runs each target for FUZZ_SECONDS; `make test` runs each for
+# 10 s (a slow test, so not again under SAN=1: the harnesses are built with
+# ASan + UBSan anyway). Without clang and its libFuzzer runtime the harnesses
+# are not built and the script skips (a failure under CI=true).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := http ws_frame utf8 sse
+FUZZ_BINS    := $(FUZZ_TARGETS:%=bin/fuzz/fuzz_%)
+FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+                $(WARN) -D_GNU_SOURCE -Icore -Iwebsocket -Isse
+FUZZ_LINK     = @mkdir -p $(@D); echo "  FUZZ    $@"; $(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^)
+HAVE_FUZZER  := $(and $(shell command -v $(FUZZ_CC) 2>/dev/null),\
+                      $(wildcard /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a))
+
+bin/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(HTTP_SRC) core/http.h
+	$(FUZZ_LINK)
+# websocket/module.mk is read after this file: $(or) gives its default here.
+bin/fuzz/fuzz_ws_frame: tests/fuzz/fuzz_ws_frame.c $(or $(WS_FRAME_SRC),websocket/ws_frame.c) websocket/ws_frame.h
+	$(FUZZ_LINK)
+bin/fuzz/fuzz_utf8: tests/fuzz/fuzz_utf8.c core/utf8.c core/utf8.h
+	$(FUZZ_LINK)
+bin/fuzz/fuzz_sse: tests/fuzz/fuzz_sse.c $(or $(SSE_ENCODE_SRC),sse/sse_encode.c) sse/sse_encode.h
+	$(FUZZ_LINK)
+
+SLOW_TESTS += tests/fuzz/run-fuzz.sh
+ifneq ($(SAN),1)
+ifneq ($(HAVE_FUZZER),)
+TEST_DEPS += $(FUZZ_BINS)
+endif
+endif
+
+.PHONY: deps-fuzz
+deps-fuzz:
+	@scripts/deps.sh fuzz
+fuzz: deps-fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
