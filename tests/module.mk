@@ -46,3 +46,12 @@ deps-fuzz:
 fuzz: deps-fuzz
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
 	@tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# ---- adversarial clients: one program each, printing the figure it proves ----
+ADV_OBJS := $(B)/tests/adversarial/adv.o $(TEST_SUPPORT_OBJS)
+ADV_TESTS := \
+	$(BIN)/tests/adv_slowloris
+
+NET_TESTS += $(ADV_TESTS)
+$(BIN)/tests/adv_%: $(B)/tests/adversarial/%.o $(ADV_OBJS)
+	$(LINK)
