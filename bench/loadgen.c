@@ -919,7 +919,11 @@ static struct {
     size_t out_len, out_cap;
     char in[65536];            /* answers being read */
     size_t in_len;
+    int reopened;              /* times the connection was reopened mid-run */
 } pub;
+
+static void on_pub_io(struct ev_loop *loop, ev_io *w, int revents);
+static int pub_reopen(void);
 
 /* The payload of event seq: "seq=N t=SCHEDULED_NS pad=xxx", opt.payload bytes
  * (longer only when the payload is too small for the header). Needs no JSON
@@ -991,8 +995,19 @@ static void pub_read_answers(void)
     ssize_t r = read(pub.fd, pub.in + pub.in_len, sizeof pub.in - pub.in_len);
     if (r <= 0) {
         if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-            if (run.phase < 4 && run.sent < run.events_total)
+            if (run.phase == 2 && run.sent < run.events_total && pub.reopened < 3) {
+                warn("the server closed the publisher's connection after %" PRIu64 " events: reconnecting",
+                     run.sent);
+                pub.reopened++;
+                if (pub_reopen() == 0)
+                    return;
+            }
+            if (run.phase == 2 && run.sent < run.events_total)
                 warn("the server closed the publisher's connection after %" PRIu64 " events", run.sent);
+            if (run.phase < 2) {
+                ev_io_stop(run.loop, &pub.io);   /* idle keep-alive closed: reopened to publish */
+                return;
+            }
             ev_io_stop(run.loop, &pub.io);
             ev_io_stop(run.loop, &pub.schedule);
             run.events_total = run.sent;    /* what was sent is all that can arrive */
@@ -1081,17 +1096,56 @@ static void on_schedule(struct ev_loop *loop, ev_io *w, int revents)
     }
 }
 
-/* Blocking warm-up: publish "seq=0" and learn its id, so subscribers start
- * right after it. Returns 0, or -1 with a message. */
-static int pub_warmup(void)
+/* Open the publisher's connection (blocking, 5 s timeouts: only the warm-up
+ * uses it blocking). Returns 0, or -1 with errno set. */
+static int pub_connect(void)
 {
     pub.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (pub.fd < 0)
+        return -1;
     struct timeval tv = { .tv_sec = 5 };
     setsockopt(pub.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(pub.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     int one = 1;
     setsockopt(pub.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (connect(pub.fd, (struct sockaddr *)&opt.server, sizeof opt.server) < 0) {
+        int e = errno;
+        close(pub.fd);
+        pub.fd = -1;
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+/* A fresh publisher connection for the events: the warm-up's may have been
+ * closed as idle while the clients subscribed, or by the server mid-run.
+ * Whatever was queued and not yet written is dropped (those events will
+ * count as lost). Returns 0, or -1. */
+static int pub_reopen(void)
+{
+    ev_io_stop(run.loop, &pub.io);
+    if (pub.fd >= 0)
+        close(pub.fd);
+    if (pub.out_len)
+        warn("%zu bytes of queued events dropped with the publisher's old connection", pub.out_len);
+    pub.out_len = 0;
+    pub.in_len = 0;
+    if (pub_connect() < 0) {
+        warn("cannot reconnect the publisher: %s", strerror(errno));
+        return -1;
+    }
+    fcntl(pub.fd, F_SETFL, fcntl(pub.fd, F_GETFL) | O_NONBLOCK);
+    ev_io_init(&pub.io, on_pub_io, pub.fd, EV_READ);
+    ev_io_start(run.loop, &pub.io);
+    return 0;
+}
+
+/* Blocking warm-up: publish "seq=0" and learn its id, so subscribers start
+ * right after it. Returns 0, or -1 with a message. */
+static int pub_warmup(void)
+{
+    if (pub_connect() < 0) {
         fprintf(stderr, "loadgen: cannot connect to %s: %s\n", opt.url, strerror(errno));
         return -1;
     }
@@ -1154,6 +1208,8 @@ static void start_publishing(void)
     run.subscribed = proc_read(opt.server_pid);
     run.subscribed_at_start = run.subscribed_now;
     run.requests_at_publish = run.requests;
+    if (run.events_total > 0 && pub_reopen() < 0)
+        run.events_total = 0;                /* nothing can be published: say so, end */
     getrusage(RUSAGE_SELF, &run.ru_publish);
     run.phase = 2;
     run.publish_start_ns = now_ns();

@@ -102,6 +102,7 @@ TOTAL=$(wc -l <"$PLAN")
     echo "kernel: $(uname -sr)"
     echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') × $NCPU"
     echo "pinning: $PINNING"
+    echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine makes every number noisier)"
     echo "sweep: clients {$CLIENTS} × rates {$SWEEP_RATES}/s, plus $LOAD_CLIENTS clients × {$LOAD_RATES}/s; $DURATION s each; payload $PAYLOAD B; poll interval $POLL_MS ms"
     echo "techniques run:$RUNNABLE"
     echo "techniques skipped (binary missing):${SKIPPED:- none}"
@@ -175,6 +176,15 @@ while read -r t c r; do
         if ($37 > 0.9) printf "  (loadgen busy %.0f%%)", $37 * 100
         printf "\n" }'
 done <"$PLAN"
+
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/env.txt"
+
+# ---- is loadgen a fair judge? (full run only: about 20 s) ----
+if [ -z "$QUICK" ] && echo "$RUNNABLE" | grep -qw polling; then
+    echo "bench: loadgen against wrk on the polling server ..."
+    BIN="$BIN" bench/wrk_check.sh "$OUT/wrk-check.txt"
+    tail -1 "$OUT/wrk-check.txt"
+fi
 
 # ---- data files for the charts: one per technique and rate, by clients ----
 if [ -f "$OUT/runs.csv" ]; then

@@ -59,6 +59,13 @@ else
 fi
 echo
 
+if [ -f "$dir/wrk-check.txt" ]; then
+    echo "## loadgen against wrk (short polling, same server, connections and pinning)"
+    echo
+    sed 's/^/    /' "$dir/wrk-check.txt"
+    echo
+fi
+
 echo "## Charts"
 echo
 for f in "$dir"/*.svg; do
