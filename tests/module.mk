@@ -50,7 +50,9 @@ fuzz: deps-fuzz
 # ---- adversarial clients: one program each, printing the figure it proves ----
 ADV_OBJS := $(B)/tests/adversarial/adv.o $(TEST_SUPPORT_OBJS)
 ADV_TESTS := \
-	$(BIN)/tests/adv_slowloris
+	$(BIN)/tests/adv_slowloris \
+	$(BIN)/tests/adv_fd_exhaustion \
+	$(BIN)/tests/adv_vanishing
 
 NET_TESTS += $(ADV_TESTS)
 $(BIN)/tests/adv_%: $(B)/tests/adversarial/%.o $(ADV_OBJS)
