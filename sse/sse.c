@@ -9,7 +9,8 @@
  *
  *   GET /events                      (Last-Event-ID: 41 after a reconnect)
  *                                 →  200, Content-Type: text/event-stream
- *   retry: 3000                      how long the browser waits to reconnect
+ *   retry: 3000                      how long the browser waits to reconnect,
+ *   id: 41                           and where this stream starts
  *
  *   id: 42                           each event: its id, then one data: line
  *   data: hello                      per line of data, then an empty line
@@ -79,7 +80,6 @@ struct subscriber {
 static struct subscriber *streams;
 
 /* Bytes every stream shares, made once in on_start. */
-static struct chunk *retry_line;      /* "retry: 3000\n\n" */
 static struct chunk *keepalive_line;  /* ": keep-alive\n" */
 static ev_timer keepalive_timer;      /* one timer for all streams */
 
@@ -142,6 +142,23 @@ static int send_gap(struct subscriber *s, uint64_t first, uint64_t last)
     return conn_send(&s->conn, block, (size_t)n);
 }
 
+/* The first block of every stream: "retry: 3000\nid: C\n\n", where C is
+ * the cursor the stream starts after. retry: sets the browser's
+ * reconnection delay. The id with no data dispatches nothing (§9.2.6) but
+ * sets the browser's Last-Event-ID, so a stream cut before its first event
+ * still resumes after C, and a stale cursor (from before a restart) is
+ * replaced at once. Returns conn_send's result. */
+static int send_start(struct subscriber *s, uint64_t cursor)
+{
+    char id[24], block[64];
+    int id_len = snprintf(id, sizeof id, "%llu", (unsigned long long)cursor);
+    long n = sse_encode_retry(block, sizeof block, retry_ms);
+    struct sse_event e = {id, (size_t)id_len, NULL, 0, NULL, 0};
+    long m = sse_encode_event(block + n, sizeof block - (size_t)n, &e);
+    assert(n > 0 && m > 0);
+    return conn_send(&s->conn, block, (size_t)(n + m));
+}
+
 /* ==== The technique's endpoint: GET /events ==== */
 
 static void deliver(struct subscriber *s);
@@ -191,7 +208,7 @@ static void open_stream(struct conn *c, const struct http_request *req)
         return;
     }
     conn_hold(c);                      /* core: no idle timeout now */
-    if (conn_send_chunk(c, retry_line) < 0) return;
+    if (send_start(s, since) < 0) return;
     s->next_id = since + 1;
     s->catching_up = 1;
     subscribe(s);
@@ -342,14 +359,11 @@ static int on_flag(int flag, const char *value)
     return 0;
 }
 
-/* Make the shared lines and start the keep-alive timer. */
+/* Make the shared keep-alive line and start its timer. */
 static void on_start(struct server *srv)
 {
     char line[64];
-    long n = sse_encode_retry(line, sizeof line - 1, retry_ms);
-    line[n++] = '\n';                  /* an empty line: the retry block is complete */
-    retry_line = chunk_from(line, (size_t)n);
-    n = sse_encode_comment(line, sizeof line, "keep-alive", 10);
+    long n = sse_encode_comment(line, sizeof line, "keep-alive", 10);
     keepalive_line = chunk_from(line, (size_t)n);
     if (keepalive_ms > 0) {
         double every = keepalive_ms / 1000.0;

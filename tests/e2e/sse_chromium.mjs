@@ -10,7 +10,9 @@
 //      browser is away (the server has no subscriber then); the browser
 //      reconnects by itself after retry: and receives exactly the events it
 //      missed — nothing lost, nothing twice — because it sent Last-Event-ID;
-//   3. that again, a second time.
+//   3. that again, twice more; the first drop comes before any event
+//      arrived, which only works because the stream's first block gives the
+//      browser its starting Last-Event-ID.
 // The server's log must show each reconnect resuming after the right id.
 //
 // Environment: SSE_PORT (the server), SSE_LOG (its stderr).
@@ -96,17 +98,15 @@ async function run(page) {
     }
     const hasAll = async () => (await state()).ids.length >= published;
 
-    await publishSome(3);
-    await waitFor('events 1..3 arrive', 5000, hasAll, state);
-    ok('live events 1..3');
-
-    for (let round = 1; round <= 2; round++) {
+    // One round: the server drops the stream; `away` events are published
+    // while the browser has no stream (only a replay can deliver them); the
+    // browser reconnects by itself and must get exactly those.
+    async function dropRound(round, away) {
         const before = published;
         const { dropped } = await post('/events/drop', '');
         if (dropped !== 1) fail(`the server dropped ${dropped} streams, expected 1`);
         await waitFor('the browser notices the drop', 5000, async () => (await state()).errors === round, state);
-        // Published while the browser is away: only a replay can deliver them.
-        await publishSome(3);
+        await publishSome(away);
         const st = await stats();
         if (st.subscribers !== 0) fail('the browser reconnected before the events were published: the test proves nothing', st);
         await waitFor(`round ${round}: the browser reconnects and catches up`, 10000,
@@ -117,6 +117,15 @@ async function run(page) {
         ok(`round ${round}: dropped after #${before}, reconnected with Last-Event-ID: ${before}, got #${before + 1}..#${published}`);
     }
 
+    // Dropped before any event arrived: the stream's first block ("id: 0")
+    // already gave the browser a Last-Event-ID, so even this loses nothing.
+    await dropRound(1, 2);
+    await publishSome(1);
+    await waitFor('event 3 arrives live', 5000, hasAll, state);
+    ok('live event 3');
+    await dropRound(2, 3);
+    await dropRound(3, 3);
+
     // Exactly 1..N, in order, each once; no event of another type; no errors.
     const final = await state();
     const want = Array.from({ length: published }, (_, i) => i + 1);
@@ -124,12 +133,12 @@ async function run(page) {
     if (final.data.some((d, i) => d !== `event ${i + 1}`)) fail('data does not match what was published', final.data);
     if (final.gaps.length) fail('unexpected gap events', final.gaps);
     if (pageErrors.length) fail('errors on the page', pageErrors);
-    ok(`all ${published} events, each once, in order, across two drops`);
+    ok(`all ${published} events, each once, in order, across three drops`);
 
     // What Chromium itself sent: no Last-Event-ID the first time, then the ids.
-    await waitFor('request log', 2000, async () => streamRequests.length >= 3);
-    const sent = streamRequests.slice(0, 3);
-    if (JSON.stringify(sent) !== JSON.stringify([null, '3', '6'])) fail('Last-Event-ID headers Chromium sent', sent);
+    await waitFor('request log', 2000, async () => streamRequests.length >= 4);
+    const sent = streamRequests.slice(0, 4);
+    if (JSON.stringify(sent) !== JSON.stringify([null, '0', '3', '6'])) fail('Last-Event-ID headers Chromium sent', sent);
     ok(`Chromium sent Last-Event-ID: ${sent.slice(1).join(', then ')}`);
 }
 

@@ -3,7 +3,8 @@
 # not write, sees it: `curl -N` prints the raw event stream as it arrives.
 #
 # Checks: the head (text/event-stream, no-cache, X-Accel-Buffering: no, no
-# Content-Length); the body byte for byte: retry: first, the replay after
+# Content-Length); the body byte for byte: retry: and the starting id first,
+# the replay after
 # Last-Event-ID, an event published while the stream is open, multi-line
 # data as several data: lines, keep-alive comments (-k 200); ?since=N.
 #
@@ -55,7 +56,7 @@ grep -qi '^Content-Length' "$tmp/head.lf" && fail "a stream has no Content-Lengt
 echo "ok: stream head"
 
 # The body: retry, the replay (id 2 only), the live event, then keep-alives.
-printf 'retry: 1500\n\nid: 2\ndata: second\n\nid: 3\ndata: third\ndata: line two\n\n' >"$tmp/want"
+printf 'retry: 1500\nid: 1\n\nid: 2\ndata: second\n\nid: 3\ndata: third\ndata: line two\n\n' >"$tmp/want"
 grep -v '^: keep-alive$' "$tmp/body" >"$tmp/events"
 cmp -s "$tmp/want" "$tmp/events" || {
     echo "--- want"; cat "$tmp/want"; echo "--- got"; cat "$tmp/body"
@@ -69,7 +70,7 @@ echo "ok: $ka keep-alive comments"
 # ?since=N does what Last-Event-ID does, for a client that keeps its own cursor.
 curl -sS -N --max-time 0.5 "$base/events?since=2" >"$tmp/since" 2>/dev/null
 grep -v '^: keep-alive$' "$tmp/since" >"$tmp/since.events"
-printf 'retry: 1500\n\nid: 3\ndata: third\ndata: line two\n\n' | cmp -s - "$tmp/since.events" ||
+printf 'retry: 1500\nid: 2\n\nid: 3\ndata: third\ndata: line two\n\n' | cmp -s - "$tmp/since.events" ||
     fail "?since=2 gave: $(cat "$tmp/since")"
 echo "ok: ?since=2"
 

@@ -2,7 +2,8 @@
  * tests/integration/test_sse_net.c — bin/sse over real sockets.
  *
  * What an EventSource relies on: the stream's head says text/event-stream
- * and forbids caching and proxy buffering; retry: comes first; each event
+ * and forbids caching and proxy buffering; retry: and the starting id come
+ * first; each event
  * arrives as soon as it is published, byte for byte in the event-stream
  * format; a reconnect with Last-Event-ID (or ?since=N) replays every kept
  * event after it once and in order, with event: gap when some are gone; a
@@ -89,6 +90,9 @@ struct stream {
     long keepalives;        /* ": keep-alive" comment lines */
     uint64_t last_id;       /* the last event ID: what a browser would send back */
     uint64_t first_id;      /* the first message id, 0 before */
+    long retry;             /* the last retry: value, -1 before */
+    long blocks;            /* empty lines seen: blocks ended */
+    uint64_t start_id;      /* the last event ID once the first block ended */
     char last_data[256];    /* data of the last message */
     char gap_data[256];     /* data of the last gap */
 };
@@ -96,6 +100,7 @@ struct stream {
 /* The empty line: dispatch the block (§9.2.6), then start a new one. */
 static void stream_dispatch(struct stream *st)
 {
+    if (st->blocks++ == 0) st->start_id = st->last_id;
     if (st->has_data && strcmp(st->event, "gap") == 0) {
         st->gaps++;
         snprintf(st->gap_data, sizeof st->gap_data, "%s", st->data);
@@ -128,6 +133,8 @@ static void stream_line(struct stream *st, char *line)
     if (*value == ' ') value++;
     if (strcmp(line, "id") == 0) {
         st->last_id = strtoull(value, NULL, 10);
+    } else if (strcmp(line, "retry") == 0) {
+        st->retry = strtol(value, NULL, 10);
     } else if (strcmp(line, "event") == 0) {
         snprintf(st->event, sizeof st->event, "%s", value);
     } else if (strcmp(line, "data") == 0) {
@@ -190,6 +197,7 @@ static int tcp_connect_small(int port, int rcvbuf)
 static void stream_open(struct stream *st, const char *target, const char *headers, int rcvbuf)
 {
     memset(st, 0, sizeof *st);
+    st->retry = -1;
     st->fd = rcvbuf ? tcp_connect_small(srv.port, rcvbuf) : tcp_connect(srv.port);
     ck_assert_int_ge(st->fd, 0);
     char req[1024];
@@ -214,7 +222,8 @@ static void stream_open(struct stream *st, const char *target, const char *heade
 /* The head an EventSource and proxies need: 200, text/event-stream,
  * no-cache, X-Accel-Buffering: no, no Content-Length (the body lasts as
  * long as the connection: Connection: close), CORS for the demo page; the
- * body begins with the retry: block. */
+ * body begins with one block: retry: and the id the stream starts after
+ * (0 on an empty feed). */
 START_TEST(stream_head_and_retry)
 {
     start(NULL);
@@ -222,7 +231,7 @@ START_TEST(stream_head_and_retry)
     const char *req = "GET /events HTTP/1.1\r\nHost: t\r\n\r\n";
     ck_assert_int_eq(send_all(fd, req, strlen(req)), 0);
     char got[4096];
-    recv_until(fd, got, sizeof got, "retry: 3000\n\n", 3000);
+    recv_until(fd, got, sizeof got, "retry: 3000\nid: 0\n\n", 3000);
     ck_assert_msg(strncmp(got, "HTTP/1.1 200 OK\r\n", 17) == 0, "status line: %s", got);
     ck_assert_ptr_nonnull(strstr(got, "\r\nContent-Type: text/event-stream\r\n"));
     ck_assert_ptr_nonnull(strstr(got, "\r\nCache-Control: no-cache\r\n"));
@@ -231,7 +240,7 @@ START_TEST(stream_head_and_retry)
     ck_assert_ptr_nonnull(strstr(got, "\r\nAccess-Control-Allow-Origin: *\r\n"));
     ck_assert_ptr_null(strcasestr(got, "Content-Length"));
     char *body = strstr(got, "\r\n\r\n") + 4;
-    ck_assert_str_eq(body, "retry: 3000\n\n");
+    ck_assert_str_eq(body, "retry: 3000\nid: 0\n\n");
     wait_subscribers(1);
     close(fd);
     wait_subscribers(0);                     /* a vanished reader is forgotten */
@@ -246,8 +255,8 @@ START_TEST(retry_flag)
     start(args);
     struct stream st;
     stream_open(&st, "/events", NULL, 0);
-    stream_read(&st, 0, 200);
-    ck_assert_int_eq(strncmp(st.buf, "retry: 250\n", 11) == 0 || st.len == 0, 1);
+    for (int i = 0; i < 100 && st.blocks == 0 && !st.eof; i++) stream_read(&st, 0, 20);
+    ck_assert_int_eq(st.retry, 250);
     close(st.fd);
     ck_assert_int_eq(server_stop(&srv), 0);
 }
@@ -263,7 +272,7 @@ START_TEST(events_byte_for_byte)
     const char *req = "GET /events HTTP/1.1\r\nHost: t\r\n\r\n";
     ck_assert_int_eq(send_all(fd, req, strlen(req)), 0);
     char got[4096];
-    recv_until(fd, got, sizeof got, "retry: 3000\n\n", 3000);
+    recv_until(fd, got, sizeof got, "retry: 3000\nid: 0\n\n", 3000);
     wait_subscribers(1);
     long long t0 = now_ms();
     ck_assert_int_eq(publish_event(srv.port, "hello"), 1);
@@ -359,7 +368,7 @@ START_TEST(replay_after_last_event_id)
     recv_until(fd, got, sizeof got, "e 5\n\n", 3000);
     char *body = strstr(got, "\r\n\r\n");
     ck_assert_ptr_nonnull(body);
-    ck_assert_str_eq(body + 4, "retry: 3000\n\nid: 3\ndata: e 3\n\nid: 4\ndata: e 4\n\n"
+    ck_assert_str_eq(body + 4, "retry: 3000\nid: 2\n\nid: 3\ndata: e 3\n\nid: 4\ndata: e 4\n\n"
                                "id: 5\ndata: e 5\n\n");
     ck_assert_int_eq(publish_event(srv.port, "e 6"), 6);
     recv_until(fd, got, sizeof got, "\n\n", 3000);
@@ -446,7 +455,7 @@ START_TEST(gap_when_events_are_gone)
     char got[4096];
     recv_until(fd, got, sizeof got, "e 7\n\n", 3000);
     ck_assert_str_eq(strstr(got, "\r\n\r\n") + 4,
-                     "retry: 3000\n\n"
+                     "retry: 3000\nid: 1\n\n"
                      "id: 4\nevent: gap\ndata: {\"from\":2,\"to\":4}\n\n"
                      "id: 5\ndata: e 5\n\nid: 6\ndata: e 6\n\nid: 7\ndata: e 7\n\n");
     close(fd);
@@ -475,6 +484,49 @@ START_TEST(nothing_to_replay)
     ck_assert_int_eq(b.events, 0);
     close(a.fd);
     close(b.fd);
+    ck_assert_int_eq(server_stop(&srv), 0);
+}
+END_TEST
+
+/* The first block names the cursor the stream starts after ("id: C" with no
+ * data: nothing is dispatched, but the browser takes it as its
+ * Last-Event-ID). So a fresh client, or one whose stale cursor was
+ * ignored, resumes from the right place even if its stream is cut before
+ * any event arrives. */
+START_TEST(first_block_names_the_cursor)
+{
+    static const struct { const char *header; uint64_t want; } cases[] = {
+        {NULL, 3},                          /* no cursor: from now on, after 3 */
+        {"Last-Event-ID: 999\r\n", 3},      /* from before a restart: replaced */
+        {"Last-Event-ID: x\r\n", 3},
+        {"Last-Event-ID: 1\r\n", 1},        /* a real cursor: kept, then 2 and 3 */
+    };
+    start(NULL);
+    publish_n(1, 3, "e");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct stream st;
+        stream_open(&st, "/events", cases[i].header, 0);
+        for (int n = 0; n < 100 && st.blocks == 0 && !st.eof; n++) stream_read(&st, 0, 20);
+        ck_assert_int_eq(st.retry, 3000);
+        ck_assert_msg(st.start_id == cases[i].want, "case %zu: starts after %llu, want %llu", i,
+                      (unsigned long long)st.start_id, (unsigned long long)cases[i].want);
+        stream_read(&st, 3, 1000);
+        ck_assert_int_eq(st.events, (long)(3 - cases[i].want));
+        close(st.fd);
+    }
+    /* Cut before its first event, the fresh client comes back with the id
+     * it was given and gets what was published meanwhile. */
+    struct stream st;
+    stream_open(&st, "/events", NULL, 0);
+    stream_read(&st, 3, 1000);
+    ck_assert_int_eq(st.last_id, 3);
+    close(st.fd);
+    publish_n(4, 2, "while away");
+    stream_open(&st, "/events", "Last-Event-ID: 3\r\n", 0);
+    stream_read(&st, 5, 3000);
+    ck_assert_int_eq(st.first_id, 4);
+    ck_assert_int_eq(st.events, 2);
+    close(st.fd);
     ck_assert_int_eq(server_stop(&srv), 0);
 }
 END_TEST
@@ -635,7 +687,7 @@ START_TEST(shutdown_closes_streams)
     const char *req = "GET /events HTTP/1.1\r\nHost: t\r\n\r\n";
     ck_assert_int_eq(send_all(fd, req, strlen(req)), 0);
     char got[4096];
-    recv_until(fd, got, sizeof got, "retry: 3000\n\n", 3000);
+    recv_until(fd, got, sizeof got, "retry: 3000\nid: 0\n\n", 3000);
     wait_subscribers(1);
     ck_assert_int_eq(server_stop(&srv), 0);
     recv_until(fd, got, sizeof got, NULL, 3000);        /* until EOF */
@@ -663,6 +715,7 @@ static Suite *sse_suite(void)
     tcase_add_test(resume, unknown_cursor_is_ignored);
     tcase_add_test(resume, gap_when_events_are_gone);
     tcase_add_test(resume, nothing_to_replay);
+    tcase_add_test(resume, first_block_names_the_cursor);
     suite_add_tcase(s, resume);
     TCase *fanout = tcase_create("fan-out");
     tcase_set_timeout(fanout, 60);
