@@ -113,7 +113,7 @@ function main() {
         app,
         snapshot: () => Object.fromEntries(Object.entries(app.panels).map(([n, p]) => [n, {
             state: p.root.dataset.state, explain: p.el.explain.textContent,
-            startId: p.startId, ids: p.ids.slice(), lastId: p.lastId, recent: p.recent.slice(),
+            startId: p.startId, ids: p.ids.slice(), lastId: p.lastId, recent: p.recent.slice(), rows: p.rows.slice(),
             counts: { ...p.counts }, delays: p.delays.slice(),
         }])),
     };

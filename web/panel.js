@@ -40,6 +40,7 @@ export class Panel {
         this.startId = null;      // the cursor the panel started from
         this.ids = [];            // every id received, in order (the tests read it)
         this.recent = [];         // the last 200 events as [id, data]
+        this.rows = [];           // the last 200 rows of the list, as text
         this.lastId = null;       // the newest id seen: our cursor
         this.delays = [];         // recent publish→arrival delays, ms
         this.pending = [];        // messages this page sent: {text, sentAt}
@@ -138,6 +139,8 @@ export class Panel {
     }
 
     row(kind, text, id, delay) {
+        this.rows.push(`${kind} ${id === undefined ? '' : `#${id} `}${text}`);
+        if (this.rows.length > 200) this.rows.shift();
         const li = document.createElement('li');
         li.className = kind;
         if (id !== undefined) {

@@ -8,11 +8,13 @@
 // the last id it saw as the Last-Event-ID header, so the server can replay
 // what was missed: nothing lost, nothing twice.
 //
-// "Drop connection" closes our EventSource and opens a new one 3 s later.
-// A new EventSource starts with no memory of ids, and a page cannot set the
-// Last-Event-ID header itself, so we pass the same cursor as ?since=N, which
-// the server reads the same way. (A drop from the server's side, e.g. a
-// restart, shows the browser's own reconnect: watch the state line.)
+// "Drop connection" asks the server to cut every open stream
+// (POST /events/drop, as a restart or a proxy would). The browser notices,
+// waits the server's `retry:` delay and reconnects on its own with
+// Last-Event-ID: the panel shows the badge turn *reconnecting*, then the
+// missed events arrive in order. (A server without /events/drop: the page
+// closes its EventSource and opens a new one with ?since=N instead, since a
+// page cannot set Last-Event-ID itself.)
 
 import { REQUEST_HEAD_ESTIMATE, RESPONSE_HEAD_ESTIMATE, formatMs, sseEventSize, utf8Length } from './common.js';
 
@@ -26,6 +28,8 @@ export class SseClient {
         this.openedAt = 0;
         this.reopenAt = 0;          // after a drop: when we open again
         this.everOpened = false;
+        this.autoReconnects = 0;    // reconnects the browser made by itself
+        this.lostAt = 0;            // when the stream broke (performance.now())
     }
 
     start() { this.open(); }
@@ -41,9 +45,15 @@ export class SseClient {
             // Fires for the first connection and for each automatic reconnect.
             if (this.everOpened) {
                 this.panel.reconnected();
-                this.panel.note(`stream open again (continuing after #${this.cursor})`);
+                if (this.lostAt) {
+                    this.autoReconnects++;
+                    this.panel.note(`the browser reconnected by itself after ${formatMs(performance.now() - this.lostAt)}, sending Last-Event-ID: ${this.cursor}`);
+                } else {
+                    this.panel.note(`stream open again (continuing after #${this.cursor})`);
+                }
                 this.checkCursor();
             }
+            this.lostAt = 0;
             this.everOpened = true;
             this.openedAt = performance.now();
             this.panel.bytesIn(RESPONSE_HEAD_ESTIMATE + utf8Length('retry: 3000\n\n'));
@@ -54,14 +64,22 @@ export class SseClient {
             this.cursor = Number(msg.lastEventId) || this.cursor;
             this.panel.event(msg.lastEventId, msg.data);
         };
-        // The server's feed has lost events we had not seen yet.
+        // The server's feed has lost events we had not seen yet:
+        // data {"from":A,"to":B}, and an id that moves our cursor past them.
         es.addEventListener('gap', (msg) => {
             this.panel.bytesIn(sseEventSize(msg.lastEventId, msg.data) + 'event: gap\n'.length);
-            this.panel.serverGap(msg.data);
+            let detail = msg.data;
+            try { const g = JSON.parse(msg.data); detail = `#${g.from}–#${g.to}`; } catch (_) { /* show it raw */ }
+            this.panel.serverGap(detail);
+            this.cursor = Number(msg.lastEventId) || this.cursor;
         });
         es.onerror = () => {
             if (es.readyState === EventSource.CONNECTING) {
                 // The browser reconnects by itself and will send Last-Event-ID.
+                if (!this.lostAt) {
+                    this.lostAt = performance.now();
+                    if (this.everOpened) this.panel.note(`the stream broke after #${this.cursor}; the browser will reconnect by itself`);
+                }
                 this.panel.state('reconnecting');
                 this.panel.request(REQUEST_HEAD_ESTIMATE + utf8Length(url) + 20);
             } else {
@@ -76,17 +94,38 @@ export class SseClient {
     // page starts its count over from there too, instead of calling every
     // new id a repeat.
     async checkCursor() {
+        // Compare with the cursor as it was when we asked: events that arrive
+        // while the answer is on its way move the cursor past the answer's
+        // newest id without any restart.
+        const asked = this.cursor;
         try {
             const stats = await (await fetch(this.statsUrl, { cache: 'no-store' })).json();
             const newest = Number(stats.newest_id ?? stats.events);
-            if (newest < this.cursor) {
+            if (newest < asked) {
                 this.cursor = newest;
                 this.panel.restart(newest);
             }
         } catch (_) { /* gone again: the browser keeps reconnecting */ }
     }
 
-    drop() {
+    // Ask the server to cut the stream; if it cannot, cut it here.
+    async drop() {
+        if (!this.source) return;
+        const url = `${this.base}/events/drop`;
+        this.panel.request(REQUEST_HEAD_ESTIMATE + utf8Length(url));
+        try {
+            const res = await fetch(url, { method: 'POST', cache: 'no-store' });
+            const text = await res.text();
+            this.panel.bytesIn(RESPONSE_HEAD_ESTIMATE + utf8Length(text));
+            if (res.ok) {
+                this.panel.note('asked the server to drop every stream (POST /events/drop)');
+                return;
+            }
+        } catch (_) { /* fall through: drop it from our side */ }
+        this.closeAndReopen();
+    }
+
+    closeAndReopen() {
         if (!this.source) return;
         this.source.close();
         this.source = null;
@@ -94,7 +133,7 @@ export class SseClient {
         this.panel.state('dropped');
         this.reopenAt = performance.now() + 3000;
         setTimeout(() => {
-            this.panel.note(`reconnecting with ?since=${this.cursor} (like Last-Event-ID: ${this.cursor})`);
+            this.panel.note(`reconnecting with ?since=${this.cursor} (a page cannot set Last-Event-ID)`);
             this.open();
         }, 3000);
     }
@@ -115,7 +154,7 @@ export class SseClient {
             return `stream open for ${formatMs(performance.now() - this.openedAt)}: one response, events written into it as they happen`;
         case EventSource.CONNECTING:
             return this.everOpened
-                ? `stream broken: the browser reconnects by itself, sending Last-Event-ID: ${this.cursor}`
+                ? `stream broken ${formatMs(performance.now() - this.lostAt)} ago: the browser reconnects by itself (after the server's retry: delay), sending Last-Event-ID: ${this.cursor}`
                 : 'opening the stream: GET /events';
         default:
             return 'the browser gave up on the stream (the server answered with an error)';

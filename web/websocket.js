@@ -57,7 +57,8 @@ export class WebSocketClient {
             let obj;
             try { obj = JSON.parse(text); } catch (_) { this.panel.note(`not JSON: ${text}`); return; }
             if (obj.gap || obj.type === 'gap' || obj.event === 'gap') {
-                this.panel.serverGap();
+                this.panel.serverGap(obj.from !== undefined ? `#${obj.from}–#${obj.to}` : '');
+                if (obj.to !== undefined) this.cursor = Math.max(this.cursor, Number(obj.to));
                 if (obj.id === undefined || obj.data === undefined) return;
             }
             this.cursor = Math.max(this.cursor, Number(obj.id));
@@ -78,10 +79,14 @@ export class WebSocketClient {
     // (the server restarted) is answered 400, which a WebSocket cannot read,
     // so ask /stats for the newest id and start over from there if need be.
     async checkCursor() {
+        // Compare with the cursor as it was when we asked: events that arrive
+        // while the answer is on its way move the cursor past the answer's
+        // newest id without any restart.
+        const asked = this.cursor;
         try {
             const stats = await (await fetch(this.statsUrl, { cache: 'no-store' })).json();
             const newest = Number(stats.newest_id ?? stats.events);
-            if (newest < this.cursor) {
+            if (newest < asked) {
                 this.cursor = newest;
                 this.panel.restart(newest);
             }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/e2e/web_demo.sh — the browser demo, tested in a real (headless) Chromium.
 #
-# Starts the four servers on free ports (port 0) with a fast clock tick,
+# Starts the four servers on free ports (port 0) with a fast clock tick
+# (short polling's slower, 1 s),
 # loads web/ from one of them with ?ports=..., and lets tests/e2e/web_demo.mjs
 # drive the page: every panel gets ticks; a typed message arrives in every
 # panel; "drop connection" on SSE reconnects with no id missing; the
@@ -50,7 +51,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# A fast tick keeps the test short; the short-polling server ticks slowly,
+# so that polls every 100 ms are mostly wasted even on a busy machine.
 TICK_MS=400
+SLOW_TICK_MS=1000
 ports=()
 present=()
 for n in "${names[@]}"; do
@@ -61,7 +65,9 @@ for n in "${names[@]}"; do
         ports+=(1)
         continue
     fi
-    "$bin/$n" -p 0 -a 127.0.0.1 -w web -t "$TICK_MS" -q >"$tmp/$n.out" 2>"$tmp/$n.err" &
+    tick=$TICK_MS
+    [ "$n" = polling ] && tick=$SLOW_TICK_MS
+    "$bin/$n" -p 0 -a 127.0.0.1 -w web -t "$tick" -q >"$tmp/$n.out" 2>"$tmp/$n.err" &
     pids+=($!)
     port=""
     for _ in $(seq 100); do   # at most 5 s
@@ -86,6 +92,7 @@ fi
 WEB_PORTS=$(IFS=,; echo "${ports[*]}") \
 WEB_TECHNIQUES=$(IFS=,; echo "${present[*]}") \
 WEB_TICK_MS="$TICK_MS" \
+WEB_SLOW_TICK_MS="$SLOW_TICK_MS" \
 WEB_OUT="$out" \
     timeout -k 5 180 node tests/e2e/web_demo.mjs
 rc=$?
