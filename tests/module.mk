@@ -52,7 +52,8 @@ ADV_OBJS := $(B)/tests/adversarial/adv.o $(TEST_SUPPORT_OBJS)
 ADV_TESTS := \
 	$(BIN)/tests/adv_slowloris \
 	$(BIN)/tests/adv_fd_exhaustion \
-	$(BIN)/tests/adv_vanishing
+	$(BIN)/tests/adv_vanishing \
+	$(BIN)/tests/adv_slow_readers
 
 NET_TESTS += $(ADV_TESTS)
 $(BIN)/tests/adv_%: $(B)/tests/adversarial/%.o $(ADV_OBJS)
