@@ -56,7 +56,7 @@ export class SseClient {
             this.lostAt = 0;
             this.everOpened = true;
             this.openedAt = performance.now();
-            this.panel.bytesIn(RESPONSE_HEAD_ESTIMATE + utf8Length('retry: 3000\n\n'));
+            this.panel.bytesIn(RESPONSE_HEAD_ESTIMATE + utf8Length(`retry: 3000\nid: ${this.cursor}\n\n`));
             this.panel.state('open');
         };
         es.onmessage = (msg) => {
