@@ -209,6 +209,8 @@ static void open_stream(struct conn *c, const struct http_request *req)
     }
     conn_hold(c);                      /* core: no idle timeout now */
     if (send_start(s, since) < 0) return;
+    /* Replay and subscribe in one callback, with no return to the loop in
+     * between: no publish can slip past (longpoll's "lost wake-up"). */
     s->next_id = since + 1;
     s->catching_up = 1;
     subscribe(s);
@@ -277,6 +279,7 @@ static void deliver(struct subscriber *s)
             continue;
         }
         struct feed_event *ev = feed_get(&srv->feed, s->next_id);
+        assert(ev);                    /* oldest <= next_id <= newest: it is kept */
         if (conn_send_chunk(&s->conn, event_block(ev)) < 0) return;  /* dropped */
         srv->stats.deliveries++;
         s->next_id++;
