@@ -58,7 +58,13 @@ export class Panel {
     reconnected() { this.counts.reconnects++; this.render(); }
 
     // The page is about to publish `text`; remember when, to time its arrival.
-    expect(text) { this.pending.push({ text, sentAt: performance.now() }); }
+    // A message that never comes back (its publish failed) is forgotten after
+    // a minute, so it cannot be matched with a later one of the same text.
+    expect(text) {
+        const now = performance.now();
+        this.pending = this.pending.filter((p) => now - p.sentAt < 60000);
+        this.pending.push({ text, sentAt: now });
+    }
 
     // An event arrived. Checks it against the last id: a jump is a gap the
     // page noticed itself, an old id is a repeat. Both are shown, never hidden.
@@ -107,7 +113,7 @@ export class Panel {
         if (this.el.explain.textContent !== text) this.el.explain.textContent = text;
     }
 
-    // The connection state, for the coloured dot (and the tests).
+    // The technique's state, for the badge beside the title (and the tests).
     state(s) {
         this.root.dataset.state = s;
         this.el.stateName.textContent = STATE_NAMES[s] ?? s;

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # tests/e2e/web_demo.sh — the browser demo, tested in a real (headless) Chromium.
 #
-# Starts the four servers on free ports (port 0) with a fast clock tick
-# (short polling's slower, 1 s),
-# loads web/ from one of them with ?ports=..., and lets tests/e2e/web_demo.mjs
-# drive the page: every panel gets ticks; a typed message arrives in every
-# panel; "drop connection" on SSE reconnects with no id missing; the
-# short-polling wasted-poll counter rises when polls outpace the ticker.
+# Starts the four servers on free ports (port 0) with a fast clock tick (the
+# short-polling server's slower, 1 s), loads web/ from one of them with
+# ?ports=..., and lets tests/e2e/web_demo.mjs drive the page: every panel gets
+# ticks; a typed message arrives in every panel; "drop connection" on SSE
+# makes the browser reconnect by itself with no id missing (and the other
+# panels catch up too); the short-polling wasted-poll counter rises when
+# polls outpace the ticker.
 # Screenshots go to tests/out/web/.
 #
 # Exit 0: pass. Exit 77: a tool is missing (a failure when CI=true: under CI
