@@ -53,7 +53,8 @@ ADV_TESTS := \
 	$(BIN)/tests/adv_slowloris \
 	$(BIN)/tests/adv_fd_exhaustion \
 	$(BIN)/tests/adv_vanishing \
-	$(BIN)/tests/adv_slow_readers
+	$(BIN)/tests/adv_slow_readers \
+	$(BIN)/tests/adv_reconnect_storm
 
 NET_TESTS += $(ADV_TESTS)
 $(BIN)/tests/adv_%: $(B)/tests/adversarial/%.o $(ADV_OBJS)

@@ -1,0 +1,258 @@
+/*
+ * tests/adversarial/reconnect_storm.c — every SSE subscriber loses its
+ * stream at the same moment and reconnects at once with Last-Event-ID, while
+ * events keep coming (issue 8, item 3; DESIGN.md "The feed": every newer
+ * event, in order, exactly once).
+ *
+ * SUBSCRIBERS streams, each read by a small EventSource that follows the
+ * WHATWG rules the browser uses (§9.2.6: the id line sets the last event
+ * ID, which is sent back as Last-Event-ID on reconnect). The publisher
+ * posts EVENTS events, one per loop pass, without pausing for anyone.
+ * Two storms hit in the middle of it:
+ *   1. at event EVENTS/3 the server drops every stream at once
+ *      (POST /events/drop, as a restart or a proxy would);
+ *   2. at event 2*EVENTS/3 every client drops its own stream with a reset
+ *      (a network blip), so the server learns of it only by the reset.
+ * Each client reconnects at once, all of them together, and the publisher
+ * does not wait for them: events published meanwhile must come through the
+ * replay. What must hold:
+ * every client ends with every event 1..EVENTS, each exactly once, in
+ * order, with no gap notice (the feed keeps them all). Prints the
+ * deliveries checked, events lost (0) and doubled (0), and how long each
+ * storm took to settle (every client back on a stream).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "adv.h"
+
+enum {
+    SUBSCRIBERS = 300,
+    EVENTS = 300,
+    FEED = 4096,              /* -b: keeps every event, so no gap is allowed */
+    SETTLE_BOUND_MS = 10000,
+};
+
+/* One EventSource. */
+struct client {
+    int fd;
+    int in_head;              /* still reading the HTTP head of the stream */
+    size_t head_seen;         /* bytes of "\r\n\r\n" matched so far */
+    char line[256];
+    size_t line_len;
+    long id_buffer;           /* §9.2.6 last event ID buffer (-1: empty) */
+    long last_event_id;       /* what a reconnect sends */
+    int has_data;             /* the current block has data */
+    char data[64];            /* its first data line */
+    unsigned char seen[EVENTS + 1];
+    long last_dispatched;     /* for the order check */
+    int out_of_order, wrong_data, gaps, reconnects;
+};
+
+static struct client clients[SUBSCRIBERS];
+static int port;
+
+/* Open (or reopen) c's stream, with Last-Event-ID once it has one. */
+static int client_connect(struct client *c)
+{
+    c->fd = adv_connect(port, 0);
+    if (c->fd < 0) return -1;
+    char req[256];
+    int n = c->last_event_id >= 0
+                ? snprintf(req, sizeof req, "GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n"
+                                            "Last-Event-ID: %ld\r\n\r\n", c->last_event_id)
+                : snprintf(req, sizeof req, "GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n");
+    if (send_all(c->fd, req, (size_t)n) < 0) return -1;
+    adv_nonblock(c->fd);
+    c->in_head = 1;
+    c->head_seen = 0;
+    c->line_len = 0;
+    c->has_data = 0;
+    return 0;
+}
+
+/* §9.2.6: an empty line dispatches the block. */
+static void client_dispatch(struct client *c)
+{
+    c->last_event_id = c->id_buffer;
+    if (!c->has_data) return;
+    c->has_data = 0;
+    long id = c->id_buffer;
+    if (id < 1 || id > EVENTS) { c->out_of_order++; return; }
+    if (c->seen[id] < 255) c->seen[id]++;
+    if (id != c->last_dispatched + 1) c->out_of_order++;
+    c->last_dispatched = id;
+    char want[32];
+    snprintf(want, sizeof want, "event %ld", id);
+    if (strcmp(c->data, want) != 0) c->wrong_data++;
+}
+
+static void client_line(struct client *c)
+{
+    c->line[c->line_len] = '\0';
+    if (c->line_len == 0) client_dispatch(c);
+    else if (strncmp(c->line, "id: ", 4) == 0) c->id_buffer = atol(c->line + 4);
+    else if (strncmp(c->line, "data: ", 6) == 0) {
+        if (!c->has_data) snprintf(c->data, sizeof c->data, "%s", c->line + 6);
+        c->has_data = 1;
+    } else if (strncmp(c->line, "event: gap", 10) == 0) c->gaps++;
+    c->line_len = 0;
+}
+
+/* Read what c's stream has. Returns 0, or -1 when the stream ended. */
+static int client_pump(struct client *c)
+{
+    char buf[8192];
+    for (;;) {
+        ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return -1;
+        if (n < 0) return 0;
+        for (ssize_t i = 0; i < n; i++) {
+            char b = buf[i];
+            if (c->in_head) {                    /* skip the head: up to the empty line */
+                c->head_seen = b == "\r\n\r\n"[c->head_seen] ? c->head_seen + 1 : (b == '\r');
+                if (c->head_seen == 4) c->in_head = 0;
+                continue;
+            }
+            if (b == '\n') client_line(c);
+            else if (c->line_len < sizeof c->line - 1) c->line[c->line_len++] = b;
+        }
+    }
+}
+
+/* Pump every client once (waiting up to wait_ms for something to read);
+ * a client whose stream ended reconnects at once. Returns how many are on
+ * a stream whose head has arrived. */
+static int pump_all(int wait_ms)
+{
+    static struct pollfd p[SUBSCRIBERS];
+    for (int i = 0; i < SUBSCRIBERS; i++) p[i] = (struct pollfd){.fd = clients[i].fd, .events = POLLIN};
+    poll(p, SUBSCRIBERS, wait_ms);
+    int streaming = 0;
+    for (int i = 0; i < SUBSCRIBERS; i++) {
+        struct client *c = &clients[i];
+        if (c->fd >= 0 && p[i].revents && client_pump(c) < 0) {
+            close(c->fd);
+            c->reconnects++;
+            if (client_connect(c) < 0) adv_fail("client %d could not reconnect", i);
+        }
+        if (c->fd >= 0 && !c->in_head) streaming++;
+    }
+    return streaming;
+}
+
+/* Until every client is back on a stream (bounded). Returns the ms it took. */
+static long long settle(long long since)
+{
+    while (pump_all(5) < SUBSCRIBERS && adv_now_ms() - since < SETTLE_BOUND_MS) {}
+    return adv_now_ms() - since;
+}
+
+int main(void)
+{
+    adv_raise_fd_limit(SUBSCRIBERS + 256);
+    int missing = 0;
+    if (!adv_have_server("sse", &missing)) {
+        printf("result: skipped, no SSE server\n");
+        return adv_exit(1);
+    }
+    char feed[16];
+    snprintf(feed, sizeof feed, "%d", FEED);
+    const char *args[] = {"-t", "0", "-b", feed, NULL};
+    struct test_server ts;
+    if (server_start(&ts, "sse", args) != 0) {
+        adv_fail("sse did not start");
+        return adv_exit(0);
+    }
+    port = ts.port;
+    for (int i = 0; i < SUBSCRIBERS; i++) {
+        clients[i].id_buffer = clients[i].last_event_id = -1;
+        if (client_connect(&clients[i]) < 0) adv_fail("client %d could not connect", i);
+    }
+    settle(adv_now_ms());
+
+    int pub = tcp_connect(port);
+    static struct http_reply reply;
+    long long storm_ms[2] = {-1, -1}, storm_start = 0;
+    int storm = -1;                              /* the storm settling now, or -1 */
+    for (int id = 1; id <= EVENTS; id++) {
+        char body[32], req[256];
+        int bn = snprintf(body, sizeof body, "event %d", id);
+        int n = snprintf(req, sizeof req, "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n%s",
+                         bn, body);
+        if (send_all(pub, req, (size_t)n) < 0 || read_reply(pub, &reply, 5000) != 200) {
+            adv_fail("publishing event %d failed", id);
+            break;
+        }
+        if (id == EVENTS / 3) {                  /* storm 1: the server drops everyone */
+            storm = 0;
+            storm_start = adv_now_ms();
+            int status = http_once(port, "POST /events/drop HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
+                                   &reply);
+            ADV_CHECK(status == 200, "POST /events/drop answered %d", status);
+        } else if (id == 2 * EVENTS / 3) {       /* storm 2: every client resets its own stream */
+            storm = 1;
+            storm_start = adv_now_ms();
+            for (int i = 0; i < SUBSCRIBERS; i++) {
+                adv_close_reset(clients[i].fd);
+                clients[i].reconnects++;
+                if (client_connect(&clients[i]) < 0) adv_fail("client %d could not reconnect", i);
+            }
+        }
+        /* Events keep coming while the clients reconnect: no pause here. */
+        int streaming = pump_all(0);
+        if (storm >= 0 && streaming == SUBSCRIBERS && adv_now_ms() > storm_start) {
+            storm_ms[storm] = adv_now_ms() - storm_start;
+            storm = -1;
+        }
+    }
+    if (storm >= 0) storm_ms[storm] = settle(storm_start);
+    long long storm1_ms = storm_ms[0], storm2_ms = storm_ms[1];
+    /* Let the last events arrive. */
+    long long deadline = adv_now_ms() + SETTLE_BOUND_MS;
+    for (;;) {
+        int done = 1;
+        for (int i = 0; i < SUBSCRIBERS && done; i++) done = clients[i].last_dispatched == EVENTS;
+        if (done || adv_now_ms() > deadline) break;
+        pump_all(10);
+    }
+
+    long lost = 0, doubled = 0, disorder = 0, wrong = 0, gaps = 0, reconnects = 0;
+    for (int i = 0; i < SUBSCRIBERS; i++) {
+        struct client *c = &clients[i];
+        for (int id = 1; id <= EVENTS; id++) {
+            if (c->seen[id] == 0) lost++;
+            if (c->seen[id] > 1) doubled += c->seen[id] - 1;
+        }
+        disorder += c->out_of_order;
+        wrong += c->wrong_data;
+        gaps += c->gaps;
+        reconnects += c->reconnects;
+        if (c->fd >= 0) close(c->fd);
+    }
+    close(pub);
+    ADV_CHECK(lost == 0, "%ld events lost", lost);
+    ADV_CHECK(doubled == 0, "%ld events delivered twice", doubled);
+    ADV_CHECK(disorder == 0, "%ld events out of order", disorder);
+    ADV_CHECK(wrong == 0, "%ld events with the wrong data", wrong);
+    ADV_CHECK(gaps == 0, "%ld gap notices, with a feed that kept every event", gaps);
+    ADV_CHECK(reconnects == 2 * SUBSCRIBERS, "%ld reconnections, want %d (two storms)", reconnects,
+              2 * SUBSCRIBERS);
+    ADV_CHECK(storm1_ms >= 0 && storm1_ms < SETTLE_BOUND_MS && storm2_ms >= 0 && storm2_ms < SETTLE_BOUND_MS,
+              "a storm did not settle within %d ms", SETTLE_BOUND_MS);
+    int status = server_stop(&ts);
+    ADV_CHECK(status == 0, "sse exited with %d", status);
+    printf("storm 1 (server dropped all %d streams): every client back on a stream in %lld ms, "
+           "events published meanwhile\n", SUBSCRIBERS, storm1_ms);
+    printf("storm 2 (all %d clients reset their streams): every client back on a stream in %lld ms, "
+           "events published meanwhile\n", SUBSCRIBERS, storm2_ms);
+    printf("result: %d subscribers x %d events = %d deliveries checked through %ld reconnections: "
+           "lost %ld, doubled %ld, out of order %ld, gaps %ld\n", SUBSCRIBERS, EVENTS, SUBSCRIBERS * EVENTS,
+           reconnects, lost, doubled, disorder, gaps);
+    return adv_exit(missing);
+}
