@@ -202,6 +202,9 @@ CHART_TECHS=$(echo $RUNNABLE)
 MAIN_RATE=$(echo $SWEEP_RATES | cut -d' ' -f1)
 HIGH_RATE=$(echo $SWEEP_RATES | awk '{print $NF}')
 LOAD_RATE=$(echo $LOAD_RATES | awk '{print $1}')
+# The memory chart leaves out small runs (noise); 1000 clients, or fewer when
+# the sweep has no such run.
+MEM_MIN_CLIENTS=$(echo $CLIENTS | awk '{ m = 0; for (i = 1; i <= NF; i++) if ($i > m) m = $i; print (m < 1000 ? m : 1000) }')
 CHARTS=0
 if ! command -v gnuplot >/dev/null 2>&1; then
     echo "bench: ******** gnuplot is missing: no charts (scripts/deps.sh bench installs it) ********"
@@ -209,7 +212,7 @@ elif [ -f "$OUT/runs.csv" ]; then
     for gp in bench/plots/*.gp; do
         name=$(basename "$gp" .gp)
         [ "$name" = common ] && continue
-        if gnuplot -e "dir='$OUT/data'; out='$OUT/$name'; techs='$CHART_TECHS'; rate=$MAIN_RATE; high_rate=$HIGH_RATE; load_clients=$LOAD_CLIENTS; load_rate=$LOAD_RATE; poll_ms=$POLL_MS; payload=$PAYLOAD" \
+        if gnuplot -e "dir='$OUT/data'; out='$OUT/$name'; techs='$CHART_TECHS'; rate=$MAIN_RATE; high_rate=$HIGH_RATE; load_clients=$LOAD_CLIENTS; load_rate=$LOAD_RATE; mem_min_clients=$MEM_MIN_CLIENTS; poll_ms=$POLL_MS; payload=$PAYLOAD" \
             bench/plots/common.gp "$gp" 2>"$OUT/logs/gnuplot-$name.log"; then
             CHARTS=$((CHARTS + 1))
         else

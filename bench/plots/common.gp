@@ -2,7 +2,8 @@
 #
 # run.sh passes: dir (the data/ folder), out (output path without extension),
 # techs (the techniques that ran, space-separated), rate (the main sweep's
-# events/s), high_rate, load_clients, load_rate, poll_ms, payload.
+# events/s), high_rate, load_clients, load_rate, mem_min_clients, poll_ms,
+# payload.
 #
 # Each chart is drawn twice, as SVG and as PNG: `do for [fmt in formats]`
 # with `eval(terminal(fmt))` at the top of each script.
