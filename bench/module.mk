@@ -19,11 +19,13 @@ $(B)/tests/unit/test_histogram.o: CPPFLAGS += -Ibench
 $(BIN)/tests/test_histogram: $(B)/tests/unit/test_histogram.o $(B)/bench/histogram.o
 	$(LINK_TEST)
 
-# loadgen checked against known answers: exact delivery counts, and a
-# 200 ms server stall that must show in p99/max (coordinated omission).
+# loadgen checked against known answers: exact delivery counts, a 200 ms
+# server stall that must show in p99/max (coordinated omission), and a run
+# that loses deliveries and must say so.
 E2E_TESTS += \
 	tests/e2e/bench_baseline.sh \
-	tests/e2e/bench_omission.sh
+	tests/e2e/bench_omission.sh \
+	tests/e2e/bench_loss.sh
 
 # The whole bench pipeline on a short sweep (charts, summary.md).
 SLOW_TESTS += \
