@@ -211,7 +211,8 @@ static const char *find(const char *p, size_t n, const char *needle)
     return memmem(p, n, needle, strlen(needle));
 }
 
-/* The decimal number at p (before end); *ok = 0 when there is none. */
+/* The decimal number at p (digits before end; 0 when there are none).
+ * *after, when not NULL, is set just past its last digit. */
 static uint64_t parse_u64(const char *p, const char *end, const char **after)
 {
     uint64_t v = 0;
@@ -1301,6 +1302,19 @@ static void on_phase(struct ev_loop *loop, ev_timer *w, int revents)
 
 static double per(double a, double b) { return b > 0 ? a / b : 0; }
 
+/* The machine's 1-minute load average, 0 if unknown. */
+static double load_average(void)
+{
+    double load = 0;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &load) != 1)
+            load = 0;
+        fclose(f);
+    }
+    return load;
+}
+
 /* CPU seconds (user + system) this process used between two getrusage calls. */
 static double cpu_between(const struct rusage *a, const struct rusage *b)
 {
@@ -1379,14 +1393,7 @@ static void print_json(FILE *f)
             ",\"server_rss_after_kb\":%" PRIu64 ",\"server_mem_per_conn_bytes\":%.0f",
             run.before.rss_bytes / 1024, run.subscribed.rss_bytes / 1024, run.after.rss_bytes / 1024,
             mem_per_conn);
-    double load = 0;
-    FILE *la = fopen("/proc/loadavg", "r");
-    if (la) {
-        if (fscanf(la, "%lf", &load) != 1)
-            load = 0;
-        fclose(la);
-    }
-    fprintf(f, ",\"loadavg_1m\":%.2f", load);
+    fprintf(f, ",\"loadavg_1m\":%.2f", load_average());
     fprintf(f, ",\"loadgen_cpu_s\":%.3f,\"loadgen_busy\":%.3f,\"wall_s\":%.3f", lg_cpu, loadgen_busy(),
             (double)(run.end_ns - run.run_start_ns) / 1e9);
     fprintf(f, ",\"ok\":%s,\"warnings\":\"", lost == 0 && run.subscribed_at_start == opt.clients
@@ -1407,7 +1414,7 @@ static void print_csv(FILE *f, int header)
                 "connect_p50_us,connect_p99_us,subscribe_p50_us,subscribe_p99_us,connect_errors,"
                 "bytes_in,bytes_out,requests,empty_polls,requests_per_s,bytes_per_delivery,requests_per_delivery,"
                 "server_cpu_us_per_delivery,deliveries_per_server_cpu_s,server_mem_per_conn_bytes,"
-                "server_rss_subscribed_kb,loadgen_busy\n");
+                "server_rss_subscribed_kb,loadgen_busy,server_wait_us_run,server_cpu_us_run,loadavg_1m\n");
     uint64_t expected = run.events_total * (uint64_t)run.subscribed_at_start;
     double cpu_run_us = run.after.ok && run.subscribed.ok
                         ? (double)(run.after.cpu_ns - run.subscribed.cpu_ns) / 1000.0 : -1;
@@ -1427,12 +1434,16 @@ static void print_csv(FILE *f, int header)
             run.requests, run.empty_polls, per((double)(run.requests - run.requests_at_publish), window_s),
             per((double)(run.bytes_in + run.bytes_out), (double)run.unique),
             per((double)run.requests, (double)run.unique));
-    fprintf(f, "%.3f,%.0f,%.0f,%" PRIu64 ",%.3f\n",
+    fprintf(f, "%.3f,%.0f,%.0f,%" PRIu64 ",%.3f",
             cpu_run_us >= 0 ? per(cpu_run_us, (double)run.unique) : -1,
             cpu_run_us > 0 ? (double)run.unique / (cpu_run_us / 1e6) : -1,
             run.subscribed.ok && run.subscribed_at_start > 0
                 ? ((double)run.subscribed.rss_bytes - (double)run.before.rss_bytes) / run.subscribed_at_start : -1,
             run.subscribed.rss_bytes / 1024, loadgen_busy());
+    /* Appended later, so the columns above keep their numbers. */
+    fprintf(f, ",%.0f,%.0f,%.2f\n",
+            run.after.ok && run.subscribed.ok ? (double)(run.after.wait_ns - run.subscribed.wait_ns) / 1000.0 : -1,
+            cpu_run_us, load_average());
 }
 
 /* The latency distribution: "percentile latency_us" lines, for the
