@@ -96,7 +96,7 @@ export class Panel {
     // The server said events were lost before we could get them (they left its
     // ring buffer): the feed's gap signal.
     serverGap(detail) {
-        this.row('gap', `the server says events were missed${detail ? ` (${detail})` : ''}`);
+        this.row('gap', `server: events${detail ? ` ${detail}` : ''} left its buffer before we got them`);
     }
 
     // A line in the list that is not an event: "dropped", "reconnected"...
