@@ -42,7 +42,7 @@ int ws_frame_decode(const unsigned char *p, size_t n, struct ws_frame *f)
     f->fin = p[0] >> 7;
     f->rsv = (p[0] >> 4) & 0x7;
     f->opcode = p[0] & 0x0F;
-    f->masked = masked;
+    f->masked = (unsigned char)masked;
     for (int i = 0; i < 4; i++)
         f->mask[i] = mask[i];
     f->length = length;

@@ -48,11 +48,12 @@ enum {
     WS_MAX_CONTROL = 125,      /* §5.5: control frame payloads are at most 125 bytes */
 };
 
+/* Small on purpose: a server keeps one per connection (16 bytes). */
 struct ws_frame {
-    unsigned fin;              /* 1: the last frame of its message */
-    unsigned rsv;              /* RSV1 RSV2 RSV3 as a 3-bit number (4, 2, 1); 0 without extensions */
-    unsigned opcode;           /* enum ws_opcode, or a reserved value the caller must refuse */
-    unsigned masked;           /* 1 when a masking key follows the length */
+    unsigned char fin;         /* 1: the last frame of its message */
+    unsigned char rsv;         /* RSV1 RSV2 RSV3 as a 3-bit number (4, 2, 1); 0 without extensions */
+    unsigned char opcode;      /* enum ws_opcode, or a reserved value the caller must refuse */
+    unsigned char masked;      /* 1 when a masking key follows the length */
     unsigned char mask[4];     /* the masking key (zeros when not masked) */
     uint64_t length;           /* payload bytes that follow the header */
 };
