@@ -227,9 +227,10 @@ sh bench/summary.sh "$OUT" "$LOAD_CLIENTS" "$LOAD_RATE" "$MAIN_RATE" >"$OUT/summ
 echo
 echo "bench: $n runs done ($FAILED failed); $CHARTS charts"
 [ -n "$SKIPPED" ] && echo "bench: ******** SKIPPED (binary missing):$SKIPPED ********"
-echo "bench: results:  $OUT/"
-echo "         summary   $OUT/summary.md"
-echo "         runs      $OUT/runs.jsonl  $OUT/runs.csv"
-echo "         charts    $(ls "$OUT"/*.svg 2>/dev/null | tr '\n' ' ')"
-echo "                   (and the same as .png)"
+where=$OUT
+[ -z "${BENCH_OUT:-}" ] && where="bench/results/latest (= $OUT)"
+echo "bench: results in $where/"
+echo "         summary.md   the tables to read first"
+echo "         runs.jsonl   one JSON object per run; runs.csv the same, flat"
+echo "         charts       $(cd "$OUT" && ls *.svg 2>/dev/null | sed 's/\.svg$//' | tr '\n' ' ')(each .svg and .png)"
 [ $FAILED -eq 0 ]

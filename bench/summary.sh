@@ -30,6 +30,18 @@ awk -F, -v c="$load_clients" -v r="$load_rate" 'NR > 1 && $3 == c && $5 == r {
         $1, $15/1000, $17/1000, $18/1000, $19/1000, $12, $13, $31, $32, $33, $34, $35, $23/1000 }' "$csv"
 echo
 
+echo "## Light load: one subscriber, $main_rate events/s"
+echo
+echo "One-way push latency when nothing else is going on, against the raw TCP"
+echo "baseline of the same sweep (the design aims at ≤ 1.5 × baseline)."
+echo
+echo "| technique | p50 ms | p99 ms | p50 / baseline p50 |"
+echo "|---|---:|---:|---:|"
+awk -F, -v r="$main_rate" 'NR > 1 && $3 == 1 && $5 == r { t[++n] = $1; p50[n] = $15; p99[n] = $17; if ($1 == "baseline") base = $15 }
+    END { for (i = 1; i <= n; i++)
+            printf "| %s | %.3f | %.3f | %s |\n", t[i], p50[i]/1000, p99[i]/1000, (base > 0 ? sprintf("%.2f", p50[i]/base) : "?") }' "$csv"
+echo
+
 echo "## Idle cost: memory per subscriber and connect cost ($main_rate events/s)"
 echo
 echo "| technique | clients | memory/subscriber B | connect p50 µs | subscribed p50 µs | subscribed p99 µs |"
