@@ -1,0 +1,257 @@
+#!/bin/sh
+# lessons/grade.sh — grade one lesson: build the project's own Check tests
+# against the student's files, run them, and say in plain words which
+# behaviours work and which do not. `make lesson N=NN` calls it.
+#
+# Usage: lessons/grade.sh NN [--server] [--dir DIR] [--reference]
+#   NN           the lesson number (1, 01 and 01-http-by-hand all work)
+#   --server     build the real server with the student's files in it and
+#                start it in the foreground (Ctrl-C stops it)
+#   --dir DIR    take the student's files from DIR instead of lessons/NN-*/
+#   --reference  grade the project's own files (the proof in make test)
+#
+# Each lesson folder has a lesson.conf (plain shell, read here) that names:
+#   UNITS        "VAR=file ..."  the files the student writes, and the make
+#                variable that swaps each into the build (HTTP_SRC, FEED_SRC..)
+#   TESTS        Check programs of tests/ that grade them (built with the
+#                student's files linked in)
+#   SERVERS      servers those tests start (built with the student's files)
+#   EXTRA        "checker file": a file that is no C unit (a script, answers)
+#                and the script in lessons/tools/ that grades it
+#   SERVER_PROG, SERVER_ARGS, TRY   what --server starts and how to try it
+#
+# Builds go to build/lesson-NN/<who>/ and bin/lesson-NN/<who>/, one pair per
+# source of files, so switching between two copies never reuses an object
+# made from the other. Every test has a time limit; nothing listens beyond
+# 127.0.0.1. Exit: 0 all behaviours work, 1 some do not, 2 it did not build.
+set -u
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+MAKE=${MAKE:-make}
+
+usage() {
+    echo "usage: make lesson N=NN [SERVER=1] [STUDENT_DIR=dir]" >&2
+    echo "lessons:" >&2
+    for d in lessons/[0-9][0-9]-*/; do echo "  $(basename "$d")" >&2; done
+    exit 2
+}
+
+# ---- arguments ----
+[ $# -ge 1 ] && [ -n "$1" ] || usage
+want=$1
+shift
+serve=0 from_dir="" reference=0
+while [ $# -gt 0 ]; do
+    case $1 in
+        --server) serve=1 ;;
+        --dir) [ $# -ge 2 ] || usage; from_dir=$2; shift ;;
+        --reference) reference=1 ;;
+        *) usage ;;
+    esac
+    shift
+done
+
+# "1", "01", "01-http-by-hand" -> lessons/01-http-by-hand
+num=$(printf '%s' "$want" | sed 's/-.*//; s/^0*//')
+case $num in ''|*[!0-9]*) usage ;; esac
+NN=$(printf '%02d' "$num")
+set -- lessons/"$NN"-*/
+[ -d "$1" ] || { echo "There is no lesson $NN." >&2; usage; }
+LESSON_DIR=${1%/}
+LESSON=$(basename "$LESSON_DIR")
+
+UNITS="" TESTS="" SERVERS="" EXTRA="" SERVER_PROG="" SERVER_ARGS="" TRY=""
+. "./$LESSON_DIR/lesson.conf"
+
+# ---- where the student's files are, and where this build goes ----
+if [ $reference -eq 1 ]; then
+    SRC_DIR=tests/e2e/lessons_ref/$LESSON     # only for EXTRA files
+    who=reference
+elif [ -n "$from_dir" ]; then
+    [ -d "$from_dir" ] || { echo "No such directory: $from_dir" >&2; exit 2; }
+    SRC_DIR=$(cd "$from_dir" && pwd)
+    who=dir-$(printf '%s' "$SRC_DIR" | cksum | cut -d' ' -f1)
+else
+    SRC_DIR=$LESSON_DIR
+    who=student
+fi
+B=build/lesson-$NN/$who
+BIN=bin/lesson-$NN/$who
+OUT=$B/results
+mkdir -p "$OUT"
+
+# The make variables that swap the student's files in. The reference build
+# leaves them at their defaults: the project's own files.
+make_vars="LESSON_BUILD=1 B=$B BIN=$BIN"
+for u in $UNITS; do
+    var=${u%%=*} file=${u#*=}
+    if [ $reference -eq 0 ]; then
+        [ -f "$SRC_DIR/$file" ] || { echo "Missing file: $SRC_DIR/$file" >&2; exit 2; }
+        make_vars="$make_vars $var=$SRC_DIR/$file"
+    fi
+done
+
+say() { printf '%s\n' "$*"; }
+
+# ---- build ----
+build() {
+    log=$OUT/build.log
+    # shellcheck disable=SC2086  # the lists are words on purpose
+    if ! $MAKE --no-print-directory $make_vars "$@" >"$log" 2>&1; then
+        say ""
+        say "Lesson $LESSON does not build yet. What the compiler said:"
+        say ""
+        grep -E 'error|warning|undefined reference|note:' "$log" | head -30 | sed 's/^/    /'
+        say ""
+        say "(the whole build log: $log)"
+        exit 2
+    fi
+}
+
+targets=""
+for t in $TESTS; do targets="$targets $BIN/tests/$t"; done
+for s in $SERVERS; do targets="$targets $BIN/$s"; done
+
+# ---- --server: the real server with the student's files in it ----
+if [ $serve -eq 1 ]; then
+    if [ -z "$SERVER_PROG" ]; then
+        say "Lesson $LESSON has no server of its own to start. $TRY"
+        exit 0
+    fi
+    say "Building $SERVER_PROG with your files from $SRC_DIR ..."
+    # shellcheck disable=SC2086
+    build $BIN/$SERVER_PROG
+    say ""
+    say "Starting $BIN/$SERVER_PROG (Ctrl-C stops it). Try, in another terminal:"
+    say ""
+    printf '%s\n' "$TRY" | sed 's/^/    /'
+    say ""
+    # shellcheck disable=SC2086
+    exec "$BIN/$SERVER_PROG" $SERVER_ARGS ${PORT:+-p "$PORT"}
+fi
+
+# ---- grading ----
+say "Grading lesson $LESSON: your files in $SRC_DIR"
+[ -n "$targets" ] && build $targets
+
+# The comment above START_TEST(name) in a test file: what that test checks,
+# in the words of whoever wrote the test, as one line.
+describe() {
+    awk -v name="$2" '
+        /^[ \t]*\/\*/ { text = ""; incomment = 1 }
+        incomment {
+            line = $0
+            sub(/^[ \t]*\/\*+[ \t]*/, "", line); sub(/^[ \t]*\*+[ \t]?/, "", line)
+            done = sub(/[ \t]*\*\/.*$/, "", line)
+            if (line != "") text = text (text == "" ? "" : " ") line
+            if (done) { incomment = 0; have = 1 }
+            next
+        }
+        $0 ~ "^START_TEST\\(" name "\\)" { if (have) print text; found = 1; exit }
+        /^[ \t]*$/ { next }
+        { have = 0; text = "" }
+    ' "$1"
+}
+
+# One Check log (CK_LOG_FILE_NAME: every test, passed or not) -> one line per
+# test: result, the number of cases, the first failure's message.
+# Lines look like  tests/unit/test_feed.c:59:F:tcase:cursor_after_wraparound:2: message
+summarise() {
+    awk -F: '
+        /^[^:]+:[0-9]+:[PFE]:/ {
+            key = $1 SUBSEP $5
+            if (!(key in total)) { order[++n] = key; file[key] = $1; name[key] = $5 }
+            total[key]++
+            if ($3 != "P") {
+                bad[key]++
+                if (!(key in first)) {
+                    msg = $7; for (i = 8; i <= NF; i++) msg = msg ":" $i
+                    sub(/^ /, "", msg)
+                    first[key] = msg; where[key] = $1 ":" $2; kind[key] = $3
+                }
+            }
+        }
+        END {
+            for (i = 1; i <= n; i++) {
+                k = order[i]
+                printf "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", file[k], name[k], total[k], bad[k] + 0,
+                       kind[k], where[k], first[k]
+            }
+        }' "$1"
+}
+
+# A Check message in plain words.
+explain() {
+    case $2 in
+        *"Test timeout expired"*) say "your code did not finish in time (an endless loop, or waiting for something that never comes)" ;;
+        *"Received signal"*) say "your code crashed: ${2#*Received }" ;;
+        *"Early exit"*) say "your code made the test program exit early: $2" ;;
+        *) say "$2" ;;
+    esac
+}
+
+behaviours=0 broken=0
+for t in $TESTS; do
+    log=$OUT/$t.log
+    rm -f "$log"
+    RTLAB_BIN=$BIN CK_LOG_FILE_NAME=$log timeout -k 5 300 "$BIN/tests/$t" \
+        >"$OUT/$t.out" 2>&1 </dev/null
+    rc=$?
+    if [ ! -s "$log" ] || ! grep -qE '^[^:]+:[0-9]+:[PFE]:' "$log"; then
+        say "  FAIL  $t did not run at all (exit $rc); its output: $OUT/$t.out"
+        behaviours=$((behaviours + 1)) broken=$((broken + 1))
+        continue
+    fi
+    summarise "$log" >"$OUT/$t.summary"
+    while IFS='	' read -r file name total bad kind where msg; do
+        behaviours=$((behaviours + 1))
+        what=$(describe "$file" "$name")
+        [ -n "$what" ] || what=$(echo "$name" | tr '_' ' ')
+        cases=""
+        [ "$total" -gt 1 ] && cases=" [$total cases]"
+        if [ "$bad" -eq 0 ]; then
+            say "  ok    $what$cases"
+        else
+            broken=$((broken + 1))
+            [ "$total" -gt 1 ] && cases=" [$bad of $total cases fail]"
+            say "  FAIL  $what$cases"
+            say "        what happened: $(explain "$kind" "$msg")"
+            say "        (test $name, $where)"
+        fi
+    done <"$OUT/$t.summary"
+    # Check reports a test that ran but logged nothing it recognised here.
+    if [ $rc -ne 0 ] && ! grep -qE '^[^:]+:[0-9]+:[FE]:' "$log"; then
+        say "  FAIL  $t exited with status $rc; its output: $OUT/$t.out"
+        behaviours=$((behaviours + 1)) broken=$((broken + 1))
+    fi
+done
+
+# A file that is no C unit: its own checker (lessons/tools/) prints one
+# "  ok ..." or "  FAIL ..." line per behaviour and exits non-zero on any FAIL.
+if [ -n "$EXTRA" ]; then
+    set -- $EXTRA
+    checker=$1 file=$2
+    if [ ! -f "$SRC_DIR/$file" ]; then
+        say "  FAIL  missing file: $SRC_DIR/$file"
+        behaviours=$((behaviours + 1)) broken=$((broken + 1))
+    else
+        BIN=$BIN sh "lessons/tools/$checker" "$SRC_DIR/$file" >"$OUT/extra.out" 2>&1
+        rc=$?
+        cat "$OUT/extra.out"
+        oks=$(grep -c '^  ok ' "$OUT/extra.out")
+        fails=$(grep -c '^  FAIL ' "$OUT/extra.out")
+        if [ $rc -ne 0 ] && [ "$fails" -eq 0 ]; then fails=1; fi
+        behaviours=$((behaviours + oks + fails)) broken=$((broken + fails))
+    fi
+fi
+
+say ""
+if [ $broken -eq 0 ]; then
+    say "Lesson $NN: all $behaviours behaviours work."
+    [ -n "$SERVER_PROG" ] && say "Now see it for real: make lesson N=$NN SERVER=1"
+    exit 0
+fi
+say "Lesson $NN: $((behaviours - broken)) of $behaviours behaviours work; $broken to go."
+say "Each FAIL above names the behaviour, what the test saw, and the test's place in tests/."
+exit 1
