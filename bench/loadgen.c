@@ -143,7 +143,8 @@ static struct {
     struct ev_loop *loop;
     struct client *clients;
     int started, connecting, subscribed_now, dead;
-    uint64_t events_total;     /* rate × duration */
+    uint64_t events_total;     /* rate × duration; fewer if the publisher was cut off */
+    uint64_t events_planned;   /* rate × duration */
     uint64_t warmup_id;        /* id of the warm-up event */
     uint64_t t0_ns;            /* scheduled time of event 1 */
     uint64_t period_ns;
@@ -454,6 +455,7 @@ static void client_lost(struct client *c, int err)
     if (c->reconnects >= MAX_RECONNECTS || run.phase >= 4) {
         c->state = C_DEAD;
         run.subscribed_now--;
+        run.dead++;
         return;
     }
     c->reconnects++;
@@ -1354,6 +1356,7 @@ static void print_json(FILE *f)
     fprintf(f, ",\"clients\":%d,\"subscribed\":%d,\"rate\":%g,\"duration_s\":%g,\"payload_bytes\":%d",
             opt.clients, run.subscribed_at_start, opt.rate, opt.duration, opt.payload);
     fprintf(f, ",\"poll_interval_ms\":%d", opt.technique == T_POLLING ? opt.poll_ms : 0);
+    fprintf(f, ",\"events_planned\":%" PRIu64, run.events_planned);
     fprintf(f, ",\"events_sent\":%" PRIu64 ",\"events_acked\":%" PRIu64 ",\"publish_errors\":%" PRIu64,
             run.sent, run.acked, run.publish_errors);
     fprintf(f, ",\"expected_deliveries\":%" PRIu64 ",\"deliveries\":%" PRIu64 ",\"unique_deliveries\":%" PRIu64
@@ -1397,7 +1400,7 @@ static void print_json(FILE *f)
     fprintf(f, ",\"loadgen_cpu_s\":%.3f,\"loadgen_busy\":%.3f,\"wall_s\":%.3f", lg_cpu, loadgen_busy(),
             (double)(run.end_ns - run.run_start_ns) / 1e9);
     fprintf(f, ",\"ok\":%s,\"warnings\":\"", lost == 0 && run.subscribed_at_start == opt.clients
-            && run.duplicates == 0 ? "true" : "false");
+            && run.duplicates == 0 && run.sent == run.events_planned ? "true" : "false");
     for (const char *w = run.warnings; *w; w++)
         fputc(*w == '"' || *w == '\\' ? '\'' : *w, f);
     fprintf(f, "\"}\n");
@@ -1617,6 +1620,7 @@ int main(int argc, char **argv)
     hist_init(&run.connect_cost);
     hist_init(&run.subscribe_cost);
     run.events_total = (uint64_t)(opt.rate * opt.duration + 0.5);
+    run.events_planned = run.events_total;
     run.period_ns = opt.rate > 0 ? (uint64_t)(1e9 / opt.rate) : 1;
     if ((double)run.events_total * opt.clients / 8 > 1e9) {
         fprintf(stderr, "loadgen: clients × events is too large to track (over 8e9)\n");
@@ -1668,6 +1672,8 @@ int main(int argc, char **argv)
         warn("LOST %" PRIu64 " of %" PRIu64 " deliveries", expected - run.unique, expected);
     if (run.duplicates)
         warn("%" PRIu64 " DUPLICATE deliveries", run.duplicates);
+    if (run.sent < run.events_planned)
+        warn("only %" PRIu64 " of %" PRIu64 " events could be published", run.sent, run.events_planned);
     if (loadgen_busy() > 0.9)
         warn("loadgen was %.0f%% busy while publishing: it may be the bottleneck, not the server",
              loadgen_busy() * 100);
