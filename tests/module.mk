@@ -5,7 +5,8 @@
 
 # ---- hostile HTTP: Check, raw sockets, every server that exists ----
 NET_TESTS += $(BIN)/tests/test_hostile_net
-$(BIN)/tests/test_hostile_net: $(B)/tests/integration/test_hostile_net.o $(TEST_SUPPORT_OBJS)
+$(BIN)/tests/test_hostile_net: $(B)/tests/integration/test_hostile_net.o $(B)/tests/adversarial/adv.o \
+                               $(TEST_SUPPORT_OBJS)
 	$(LINK_TEST)
 
 # ---- fuzzing: libFuzzer harnesses (clang), tests/fuzz/ ----
@@ -59,3 +60,7 @@ ADV_TESTS := \
 NET_TESTS += $(ADV_TESTS)
 $(BIN)/tests/adv_%: $(B)/tests/adversarial/%.o $(ADV_OBJS)
 	$(LINK)
+
+# ---- valgrind: the servers under memcheck while hostile and vanishing
+# clients drive them (not under SAN=1: sanitized binaries cannot run there) ----
+SLOW_TESTS += tests/valgrind/run-valgrind.sh

@@ -73,7 +73,7 @@ static void vanish(const struct kind *k)
 {
     static const char *const args[] = {"-t", "0", NULL};
     struct test_server ts;
-    if (server_start(&ts, k->server, args) != 0) {
+    if (adv_server_start(&ts, k->server, args) != 0) {
         adv_fail("%s did not start", k->server);
         return;
     }
@@ -93,7 +93,7 @@ static void vanish(const struct kind *k)
     }
     /* Held: polling counts open connections (ours + the /stats one). */
     long want = strcmp(k->counter, "connections_open") == 0 ? opened + 1 : opened;
-    long held = wait_field(ts.port, k->counter, want, 10000);
+    long held = wait_field(ts.port, k->counter, want, 10000 * adv_slowdown());
     long fds_peak = adv_fd_count(ts.pid);
     ADV_CHECK(held == want, "%s: %ld of %ld clients held", k->server, held, want);
 
@@ -106,7 +106,7 @@ static void vanish(const struct kind *k)
     publish_event(ts.port, "for the vanishing ones: a little text so the write has something to do");
     for (int i = three_quarters; i < opened; i++) adv_close_reset(fds[i]);
 
-    long open_now = wait_field(ts.port, "connections_open", 1, SETTLE_BOUND_MS);
+    long open_now = wait_field(ts.port, "connections_open", 1, SETTLE_BOUND_MS * adv_slowdown());
     long subs_now = wait_field(ts.port, "subscribers", 0, 1000);
     long fds_now = adv_fd_count(ts.pid);
     for (long long deadline = adv_now_ms() + 1000; fds_now > fds0 && adv_now_ms() < deadline; usleep(10000))
