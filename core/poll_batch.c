@@ -88,6 +88,6 @@ void poll_answer(struct conn *c, uint64_t since)
     if (memo.count == 0) s->stats.empty_answers++;
     conn_respond_head(c, 200, "application/json", (long long)memo.body->len,
                       "Cache-Control: no-store\r\n");
-    if (!c->head_only) outq_push(&c->out, memo.body);   /* an answer, not a backlog: never capped */
+    if (!c->head_only) conn_queue_chunk(c, memo.body);  /* an answer, not a backlog: never capped */
     conn_finish(c);
 }

@@ -231,6 +231,7 @@ static int conn_over_cap(struct conn *c, size_t n)
 {
     struct server *s = c->srv;
     if (c->state != CONN_HELD && c->state != CONN_UPGRADED) return 0;
+    if (outq_bytes(&c->out) == 0) return 0;       /* one big event is not a backlog */
     if (outq_bytes(&c->out) + n <= s->cfg.out_cap) return 0;
     s->stats.drops++;
     server_log(s, "fd %d dropped: %zu bytes unsent, over the cap of %zu", c->fd,
@@ -255,6 +256,13 @@ int conn_send_chunk(struct conn *c, struct chunk *ch)
     outq_push(&c->out, ch);
     conn_mark_dirty(c);
     return 0;
+}
+
+void conn_queue_chunk(struct conn *c, struct chunk *ch)
+{
+    if (c->state == CONN_CLOSED) return;
+    outq_push(&c->out, ch);
+    conn_mark_dirty(c);
 }
 
 void conn_respond_head(struct conn *c, int status, const char *content_type,

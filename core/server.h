@@ -189,10 +189,16 @@ void conn_finish(struct conn *c);
 void conn_error(struct conn *c, int status, const char *message, int close_after);
 
 /* Queue a copy of p[0..n). Returns 0, or -1 when the out queue is over the
- * cap: the connection has then been dropped (closed, counted in drops). */
+ * cap: the connection has then been dropped (closed, counted in drops).
+ * The cap (-o) limits a backlog: one item larger than the cap is still
+ * accepted when nothing else is queued. */
 int conn_send(struct conn *c, const void *p, size_t n);
 /* Queue a reference to shared bytes; same result as conn_send. */
 int conn_send_chunk(struct conn *c, struct chunk *ch);
+/* Queue a reference to shared bytes without the backlog cap: for what the
+ * client asked for (an answer, a replay it requested), which is not a
+ * backlog of live events it failed to read. */
+void conn_queue_chunk(struct conn *c, struct chunk *ch);
 
 /* Hold the current request open (CONN_HELD): core stops its header and idle
  * timers. Input that arrives meanwhile goes to technique->on_data when it

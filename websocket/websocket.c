@@ -222,9 +222,8 @@ static void publish(struct server *s, struct feed_event *ev)
 /* Send a new client every kept event after `since`, after a gap notice if
  * some are gone. The frames are references to bytes the feed already holds,
  * so a replay costs this client no copies; it is queued past the cap check
- * (outq_push, not conn_send_chunk), which is for a backlog of live events.
- * The 101 answer queued just before has put the connection on core's flush
- * list, so these bytes go out with it. */
+ * (conn_queue_chunk, not conn_send_chunk): the cap is for a backlog of live
+ * events, and this is what the client asked for. */
 static void replay(struct ws_conn *wc, uint64_t since)
 {
     struct conn *c = &wc->base;
@@ -237,7 +236,7 @@ static void replay(struct ws_conn *wc, uint64_t since)
         send_text(wc, gap, (size_t)n);
     }
     for (uint64_t id = first; id <= feed_newest(&s->feed); id++) {
-        outq_push(&c->out, event_frame(feed_get(&s->feed, id)));
+        conn_queue_chunk(c, event_frame(feed_get(&s->feed, id)));
         s->stats.deliveries++;
     }
 }
