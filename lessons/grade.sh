@@ -18,7 +18,9 @@
 #   SERVERS      servers those tests start (built with the student's files)
 #   EXTRA        "checker file": a file that is no C unit (a script, answers)
 #                and the script in lessons/tools/ that grades it
-#   SERVER_PROG, SERVER_ARGS, TRY   what --server starts and how to try it
+#   SERVER_PROG, SERVER_ARGS, TRY   what --server builds and starts, and how
+#                to try it; SERVER_CMD, when set, is a script in lessons/tools/
+#                that --server runs instead (given the bin directory)
 #
 # Builds go to build/lesson-NN/<who>/ and bin/lesson-NN/<who>/, one pair per
 # source of files, so switching between two copies never reuses an object
@@ -61,7 +63,7 @@ set -- lessons/"$NN"-*/
 LESSON_DIR=${1%/}
 LESSON=$(basename "$LESSON_DIR")
 
-UNITS="" TESTS="" SERVERS="" EXTRA="" SERVER_PROG="" SERVER_ARGS="" TRY=""
+UNITS="" TESTS="" SERVERS="" EXTRA="" SERVER_PROG="" SERVER_ARGS="" SERVER_CMD="" TRY=""
 . "./$LESSON_DIR/lesson.conf"
 
 # ---- where the student's files are, and where this build goes ----
@@ -122,6 +124,9 @@ if [ $serve -eq 1 ]; then
     say "Building $SERVER_PROG with your files from $SRC_DIR ..."
     # shellcheck disable=SC2086
     build $BIN/$SERVER_PROG
+    if [ -n "$SERVER_CMD" ]; then
+        exec sh "lessons/tools/$SERVER_CMD" "$BIN"
+    fi
     say ""
     say "Starting $BIN/$SERVER_PROG (Ctrl-C stops it). Try, in another terminal:"
     say ""
@@ -253,5 +258,5 @@ if [ $broken -eq 0 ]; then
     exit 0
 fi
 say "Lesson $NN: $((behaviours - broken)) of $behaviours behaviours work; $broken to go."
-say "Each FAIL above names the behaviour, what the test saw, and the test's place in tests/."
+say "Each FAIL says what was expected and what happened. Mend one, then run make lesson N=$NN again."
 exit 1

@@ -18,6 +18,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 unset MAKEFLAGS MFLAGS MAKELEVEL          # our own make, not the parent's job server
+unset RUNS STUDENT_DIR PORT               # lesson 09 grades against its kept sample
 export MAKE="make -j2"
 PROOF=build/lessons-proof
 mkdir -p "$PROOF"
