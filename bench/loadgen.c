@@ -296,6 +296,22 @@ static void proc_cpus(pid_t pid, char *out, size_t cap)
     fclose(f);
 }
 
+/* The server's open-file limit (soft), from /proc/PID/limits; 0 if unknown. */
+static unsigned long proc_fd_limit(pid_t pid)
+{
+    char path[64], line[256];
+    unsigned long soft = 0;
+    snprintf(path, sizeof path, "/proc/%d/limits", (int)pid);
+    FILE *f = pid > 0 ? fopen(path, "r") : NULL;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "Max open files", 14) == 0)
+            soft = strtoul(line + 14, NULL, 10);
+    fclose(f);
+    return soft;
+}
+
 /* ==== Deliveries ==== */
 
 /* An event's data reached client c at `at`: time it, and count it once. */
@@ -923,6 +939,9 @@ static struct {
     char in[65536];            /* answers being read */
     size_t in_len;
     int reopened;              /* times the connection was reopened mid-run */
+    int closed;                /* the server closed it (an idle keep-alive) */
+    int pings;                 /* GET /stats sent to keep it open, not yet answered */
+    double last_ping;          /* ev_now of the last one */
 } pub;
 
 static void on_pub_io(struct ev_loop *loop, ev_io *w, int revents);
@@ -1009,6 +1028,7 @@ static void pub_read_answers(void)
                 warn("the server closed the publisher's connection after %" PRIu64 " events", run.sent);
             if (run.phase < 2) {
                 ev_io_stop(run.loop, &pub.io);   /* idle keep-alive closed: reopened to publish */
+                pub.closed = 1;
                 return;
             }
             ev_io_stop(run.loop, &pub.io);
@@ -1028,7 +1048,9 @@ static void pub_read_answers(void)
         size_t head = parse_head(pub.in + used, pub.in_len - used, &status, &cl, &chunked);
         if (head == 0 || cl < 0 || pub.in_len - used - head < (size_t)cl)
             break;
-        if (status == 200)
+        if (pub.pings > 0)
+            pub.pings--;                    /* answers come in order: the pings were first */
+        else if (status == 200)
             run.acked++;
         else
             run.publish_errors++;
@@ -1134,6 +1156,8 @@ static int pub_reopen(void)
         warn("%zu bytes of queued events dropped with the publisher's old connection", pub.out_len);
     pub.out_len = 0;
     pub.in_len = 0;
+    pub.closed = 0;
+    pub.pings = 0;
     if (pub_connect() < 0) {
         warn("cannot reconnect the publisher: %s", strerror(errno));
         return -1;
@@ -1211,7 +1235,10 @@ static void start_publishing(void)
     run.subscribed = proc_read(opt.server_pid);
     run.subscribed_at_start = run.subscribed_now;
     run.requests_at_publish = run.requests;
-    if (run.events_total > 0 && pub_reopen() < 0)
+    /* The warm-up's connection may have been closed as idle while the
+     * clients subscribed: then open a new one. (Not always a new one: a
+     * server out of file descriptors could not accept it.) */
+    if (run.events_total > 0 && pub.closed && pub_reopen() < 0)
         run.events_total = 0;                /* nothing can be published: say so, end */
     getrusage(RUSAGE_SELF, &run.ru_publish);
     run.phase = 2;
@@ -1254,9 +1281,26 @@ static void finish(void)
     ev_break(run.loop, EVBREAK_ALL);
 }
 
+/* While the clients subscribe (10 000 may take a while), keep the
+ * publisher's connection from being closed as idle: a GET /stats every 5 s
+ * (core closes idle keep-alives after 30 s). */
+static void pub_keep_alive(double now)
+{
+    if (opt.technique == T_BASELINE || pub.closed || now - pub.last_ping < 5)
+        return;
+    char req[128];
+    int n = snprintf(req, sizeof req, "GET /stats HTTP/1.1\r\nHost: %s\r\n\r\n", opt.host);
+    pub_queue(req, (size_t)n);
+    pub_flush();
+    pub.pings++;
+    pub.last_ping = now;
+}
+
 static void on_phase(struct ev_loop *loop, ev_timer *w, int revents)
 {
     double now = ev_now(loop);
+    if (run.phase < 2)
+        pub_keep_alive(now);
     if (now > run.hard_deadline) {
         warn("the run did not end in time (phase %d): stopped", run.phase);
         finish();
@@ -1273,6 +1317,10 @@ static void on_phase(struct ev_loop *loop, ev_timer *w, int revents)
             run.connect_timeouts = (uint64_t)run.connecting + (uint64_t)(opt.clients - run.started);
             warn("only %d of %d clients subscribed within %g s; going on with them",
                  run.subscribed_now, opt.clients, opt.connect_timeout);
+            unsigned long server_fds = proc_fd_limit(opt.server_pid);
+            if (server_fds > 0 && server_fds < (unsigned long)opt.clients + 16)
+                warn("LIMIT: the server may open only %lu files (RLIMIT_NOFILE): it cannot hold %d clients",
+                     server_fds, opt.clients);
             for (int i = 0; i < opt.clients; i++) {
                 struct client *c = &run.clients[i];
                 if (!c->subscribed && c->state != C_DEAD) {
@@ -1469,7 +1517,7 @@ static void usage(void)
             "usage: loadgen -T polling|longpoll|sse|websocket|baseline -u URL -c CLIENTS\n"
             "               -r EVENTS_PER_S -d SECONDS -s PAYLOAD_BYTES [-i POLL_MS]\n"
             "               [-P SERVER_PID] [-o out.jsonl] [-C out.csv] [-D dist.dat]\n"
-            "               [-L LABEL] [-g GRACE_S] [-t LONGPOLL_TIMEOUT_S] [-S] [-q]\n"
+            "               [-L LABEL] [-g GRACE_S] [-t LONGPOLL_TIMEOUT_S] [-W SUBSCRIBE_S] [-S] [-q]\n"
             "  -S  do not spread client source addresses over 127.0.0.0/8\n");
 }
 
@@ -1503,7 +1551,7 @@ static int parse_url(const char *url)
 static int parse_args(int argc, char **argv)
 {
     int o;
-    while ((o = getopt(argc, argv, "T:u:c:r:d:s:i:P:o:C:D:L:g:t:Sq")) != -1) {
+    while ((o = getopt(argc, argv, "T:u:c:r:d:s:i:P:o:C:D:L:g:t:W:Sq")) != -1) {
         switch (o) {
         case 'T': {
             int found = -1;
@@ -1530,6 +1578,7 @@ static int parse_args(int argc, char **argv)
         case 'L': opt.label = optarg; break;
         case 'g': opt.grace = atof(optarg); break;
         case 't': opt.longpoll_timeout = atoi(optarg); break;
+        case 'W': opt.connect_timeout = atof(optarg); break;
         case 'S': opt.spread = 0; break;
         case 'q': opt.quiet = 1; break;
         default: usage(); return -1;
@@ -1545,7 +1594,7 @@ static int parse_args(int argc, char **argv)
     }
     if (opt.clients < 1 || opt.clients > MAX_CLIENTS || opt.rate < 0 || opt.rate > 1e6
         || opt.duration <= 0 || opt.duration > 3600 || opt.payload < 0 || opt.payload > 60000
-        || opt.poll_ms < 0) {
+        || opt.poll_ms < 0 || opt.connect_timeout <= 0 || opt.connect_timeout > 600) {
         fprintf(stderr, "loadgen: a value is out of range (1 <= -c <= %d, 0 <= -r <= 1e6, "
                 "0 < -d <= 3600, 0 <= -s <= 60000)\n", MAX_CLIENTS);
         return -1;
@@ -1655,6 +1704,7 @@ int main(int argc, char **argv)
 
     ev_io_init(&pub.io, on_pub_io, pub.fd, EV_READ);
     ev_io_start(run.loop, &pub.io);
+    pub.last_ping = ev_now(run.loop);
     ev_timer_init(&phase_timer, on_phase, 0.0, 0.01);
     ev_timer_start(run.loop, &phase_timer);
     run.phase_deadline = ev_now(run.loop) + opt.connect_timeout;
@@ -1674,6 +1724,8 @@ int main(int argc, char **argv)
         warn("%" PRIu64 " DUPLICATE deliveries", run.duplicates);
     if (run.sent < run.events_planned)
         warn("only %" PRIu64 " of %" PRIu64 " events could be published", run.sent, run.events_planned);
+    if (run.acked < run.sent)
+        warn("the server answered only %" PRIu64 " of %" PRIu64 " POST /publish", run.acked, run.sent);
     if (loadgen_busy() > 0.9)
         warn("loadgen was %.0f%% busy while publishing: it may be the bottleneck, not the server",
              loadgen_busy() * 100);
