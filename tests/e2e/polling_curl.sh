@@ -3,30 +3,10 @@
 # HTTP client we did not write: publish, poll, long-poll woken by a publish,
 # keep-alive reuse across two URLs, and the CORS header the demo relies on.
 set -u
-BIN="${RTLAB_BIN:-bin}"
-command -v curl >/dev/null 2>&1 || {
-    echo "curl is missing (scripts/deps.sh test installs it)"
-    [ "${CI:-}" = true ] && exit 1 || exit 77
-}
+. "$(dirname "$0")/lib.sh"
+need_curl
 
-fail() { echo "FAIL: $*"; exit 1; }
-pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null; done; rm -f "$tmp"*' EXIT
-tmp=$(mktemp)
-
-# start NAME: run bin/NAME on a free port; sets $port
-start() {
-    "$BIN/$1" -p 0 -q -t 0 >"$tmp.$1" 2>&1 &
-    pids="$pids $!"
-    for _ in $(seq 1 100); do
-        port=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$tmp.$1")
-        [ -n "$port" ] && return 0
-        sleep 0.05
-    done
-    fail "$1 did not start"
-}
-
-start polling
+start_server polling -q -t 0
 base="http://127.0.0.1:$port"
 out=$(curl -sS --max-time 5 -d 'hello from curl' "$base/publish") || fail "publish"
 [ "$out" = '{"id":1}' ] || fail "publish answered $out"
@@ -35,19 +15,19 @@ out=$(curl -sS --max-time 5 "$base/poll?since=0") || fail "poll"
 echo "ok: polling publish + poll"
 
 # curl reuses one connection for both URLs (keep-alive) and says so.
-curl -sS -v --max-time 5 "$base/poll?since=1" "$base/stats" >"$tmp.ka" 2>&1 || fail "keep-alive pair"
-grep -q "Re-using existing connection" "$tmp.ka" || fail "connection was not reused"
-grep -qi "^< Access-Control-Allow-Origin: \*" "$tmp.ka" || fail "no CORS header"
+curl -sS -v --max-time 5 "$base/poll?since=1" "$base/stats" >"$tmp/ka" 2>&1 || fail "keep-alive pair"
+grep -q "Re-using existing connection" "$tmp/ka" || fail "connection was not reused"
+grep -qi "^< Access-Control-Allow-Origin: \*" "$tmp/ka" || fail "no CORS header"
 echo "ok: keep-alive reuse and CORS"
 
-start longpoll
+start_server longpoll -q -t 0
 base="http://127.0.0.1:$port"
-curl -sS --max-time 10 "$base/poll?since=0&timeout=9" >"$tmp.lp" &
+curl -sS --max-time 10 "$base/poll?since=0&timeout=9" >"$tmp/lp" &
 waiter=$!
 sleep 0.3
 curl -sS --max-time 5 -d 'wake' "$base/publish" >/dev/null || fail "publish to longpoll"
 wait $waiter || fail "long poll failed"
-[ "$(cat "$tmp.lp")" = '{"next":1,"events":[{"id":1,"data":"wake"}]}' ] || fail "long poll answered $(cat "$tmp.lp")"
+[ "$(cat "$tmp/lp")" = '{"next":1,"events":[{"id":1,"data":"wake"}]}' ] || fail "long poll answered $(cat "$tmp/lp")"
 echo "ok: long poll woken by a publish"
 
 echo "result: polling and longpoll work with curl"

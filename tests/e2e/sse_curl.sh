@@ -10,26 +10,9 @@
 #
 # Exit 0: pass. Exit 77: curl is missing (a failure when CI=true).
 set -u
-BIN="${RTLAB_BIN:-bin}"
-command -v curl >/dev/null 2>&1 || {
-    echo "curl is missing (scripts/deps.sh test installs it)"
-    [ "${CI:-}" = true ] && exit 1 || exit 77
-}
-
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/rtlab-sse-curl.XXXXXX")
-pid=""
-trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-
-"$BIN/sse" -p 0 -q -t 0 -k 200 -r 1500 >"$tmp/out" 2>&1 &
-pid=$!
-port=""
-for _ in $(seq 1 100); do   # at most 5 s
-    port=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$tmp/out")
-    [ -n "$port" ] && break
-    sleep 0.05
-done
-[ -n "$port" ] || fail "bin/sse did not start"
+. "$(dirname "$0")/lib.sh"
+need_curl
+start_server sse -q -t 0 -k 200 -r 1500
 base="http://127.0.0.1:$port"
 
 publish() { curl -sS --max-time 5 --data-binary "$1" "$base/publish" >/dev/null || fail "publish $1"; }

@@ -12,9 +12,7 @@
 // failure. Every wait is bounded.
 
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const ports = process.env.WEB_PORTS.split(',').map(Number);
 const techniques = process.env.WEB_TECHNIQUES.split(',').filter(Boolean);
@@ -72,17 +70,9 @@ function checkContiguous(name, p) {
 
 async function main() {
     fs.mkdirSync(outDir, { recursive: true });
-    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'rtlab-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        viewport: { width: 1280, height: 900 },
-        timeout: 30000,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-            '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium({ viewport: { width: 1280, height: 900 } });
     try {
-        page = browser.pages()[0] || await browser.newPage();
+        page = browser.page;
         page.setDefaultTimeout(15000);
         page.on('pageerror', (err) => pageErrors.push(err.message));
         // When each short poll left, for the failure message of check 4.
@@ -97,7 +87,6 @@ async function main() {
         await run();
     } finally {
         await browser.close();
-        fs.rmSync(profile, { recursive: true, force: true });
     }
 }
 

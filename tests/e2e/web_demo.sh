@@ -15,44 +15,15 @@
 # its panel untested with a loud NOT TESTED line locally, and fails under CI.
 # Every server this script starts is stopped on any exit.
 set -u
-
-cd "$(dirname "$0")/../.."
-bin="${RTLAB_BIN:-bin}"
+. "$(dirname "$0")/lib.sh"
 out="tests/out/web"
 mkdir -p "$out"
 
-skip() {  # skip REASON: exit 77 locally, fail under CI
-    if [ "${CI:-}" = "true" ]; then
-        echo "FAIL: $* (CI=true: the browser test may not skip)"
-        exit 1
-    fi
-    echo "SKIP: $*"
-    exit 77
-}
-
-command -v node >/dev/null 2>&1 || skip "node is missing (scripts/deps.sh test installs it)"
-[ -x /usr/bin/chromium ] || skip "/usr/bin/chromium is missing (scripts/deps.sh test installs it)"
-[ -f node_modules/playwright-core/package.json ] ||
-    skip "playwright-core is missing from ./node_modules (scripts/deps.sh test installs it)"
+need_browser
 
 # ---- start every server that is built ----
 names=(polling longpoll sse websocket)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/rtlab-web.XXXXXX")
 pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-    for _ in $(seq 30); do
-        alive=0
-        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-        [ $alive = 0 ] && break
-        sleep 0.1
-    done
-    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
 # A fast tick keeps the test short; the short-polling server ticks slowly,
 # so that polls every 100 ms are mostly wasted even on a busy machine.
@@ -74,19 +45,8 @@ for n in "${names[@]}"; do
     fi
     tick=$TICK_MS
     [ "$n" = polling ] && tick=$SLOW_TICK_MS
-    "$bin/$n" -p 0 -a 127.0.0.1 -w web -t "$tick" -q >"$tmp/$n.out" 2>"$tmp/$n.err" &
-    pids+=($!)
-    port=""
-    for _ in $(seq 100); do   # at most 5 s
-        port=$(sed -n 's#^listening on http://[^/]*:\([0-9]*\)/$#\1#p' "$tmp/$n.out" 2>/dev/null)
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    if [ -z "$port" ]; then
-        echo "FAIL: $bin/$n did not print 'listening on ...' within 5 s"
-        cat "$tmp/$n.err"
-        exit 1
-    fi
+    start_server "$n" -w web -t "$tick" -q
+    pids+=("$pid")
     echo "started $n on port $port"
     ports+=("$port")
     present+=("$n")

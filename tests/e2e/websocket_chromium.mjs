@@ -18,20 +18,12 @@
 // Environment: WS_PORT (the server), WS_PID (its pid, for the SIGTERM).
 // Prints "ok: ..." per check; exits 1 at the first failure. Every wait is bounded.
 
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium, fail, waitFor } from './browser.mjs';
 
 const base = `http://127.0.0.1:${process.env.WS_PORT}`;
 const serverPid = Number(process.env.WS_PID);
 const ok = (message) => console.log(`ok: ${message}`);
 
-function fail(message, detail) {
-    console.log(`FAIL: ${message}`);
-    if (detail !== undefined) console.log(JSON.stringify(detail, null, 1).slice(0, 4000));
-    throw new Error(message);
-}
 
 async function publish(body) {
     const res = await fetch(`${base}/publish`, { method: 'POST', body, signal: AbortSignal.timeout(5000) });
@@ -44,32 +36,13 @@ async function stats() {
     return res.json();
 }
 
-// Wait until pred() holds, at most ms; on timeout fail with what was seen.
-async function waitFor(what, ms, pred, seen) {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-        if (await pred()) return;
-        await new Promise((r) => setTimeout(r, 50));
-    }
-    fail(`${what} (waited ${ms / 1000} s)`, seen ? await seen() : undefined);
-}
-
-let context;
 
 async function main() {
-    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'rtlab-ws-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        timeout: 30000,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-            '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium();
     try {
-        await run(context.pages()[0] || await context.newPage());
+        await run(browser.page);
     } finally {
-        await context.close();
-        fs.rmSync(profile, { recursive: true, force: true });
+        await browser.close();
     }
 }
 

@@ -12,37 +12,10 @@
 # Exit 0: pass. Exit 77: a tool is missing (a failure when CI=true: under CI
 # nothing may skip). Exit 1: a check failed. The server is stopped on any exit.
 set -u
+. "$(dirname "$0")/lib.sh"
 
-cd "$(dirname "$0")/../.."
-bin="${RTLAB_BIN:-bin}"
+need_browser
 
-skip() {
-    if [ "${CI:-}" = "true" ]; then
-        echo "FAIL: $* (CI=true: the browser test may not skip)"
-        exit 1
-    fi
-    echo "SKIP: $* — install with: scripts/deps.sh test"
-    exit 77
-}
-
-command -v node >/dev/null 2>&1 || skip "node is missing"
-[ -x /usr/bin/chromium ] || skip "/usr/bin/chromium is missing"
-[ -f node_modules/playwright-core/package.json ] || skip "playwright-core is missing from ./node_modules"
-[ -x "$bin/websocket" ] || { echo "FAIL: $bin/websocket is not built"; exit 1; }
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/rtlab-ws-chromium.XXXXXX")
-pid=""
-cleanup() {
-    if [ -n "$pid" ]; then
-        kill -TERM "$pid" 2>/dev/null
-        for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
 # The page: wsOpen(query) opens a socket and records its messages and close.
 mkdir "$tmp/web"
@@ -68,19 +41,11 @@ window.wsRecord = (name) => window.sockets[name].rec;
 </script>
 HTML
 
-"$bin/websocket" -p 0 -a 127.0.0.1 -w "$tmp/web" -t 0 -i 0.3 >"$tmp/out" 2>"$tmp/err" &
-pid=$!
-port=""
-for _ in $(seq 100); do   # at most 5 s
-    port=$(sed -n 's#^listening on http://[^/]*:\([0-9]*\)/$#\1#p' "$tmp/out" 2>/dev/null)
-    [ -n "$port" ] && break
-    sleep 0.05
-done
-[ -n "$port" ] || { echo "FAIL: $bin/websocket did not start"; cat "$tmp/err"; exit 1; }
+start_server websocket -w "$tmp/web" -t 0 -i 0.3
 
 # The page's script stops the server itself at the end (SIGTERM) to see 1001.
 WS_PORT="$port" WS_PID="$pid" timeout -k 5 120 node tests/e2e/websocket_chromium.mjs
 rc=$?
-if [ $rc -ne 0 ]; then echo "--- server log:"; tail -20 "$tmp/err"; fi
+if [ $rc -ne 0 ]; then echo "--- server log:"; tail -20 "$tmp/websocket.err"; fi
 [ $rc -eq 0 ] && echo "result: Chromium's WebSocket connects, replays, chats, stays alive and closes cleanly"
 exit $rc
