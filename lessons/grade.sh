@@ -130,7 +130,7 @@ if [ $serve -eq 1 ]; then
     say ""
     say "Starting $BIN/$SERVER_PROG (Ctrl-C stops it). Try, in another terminal:"
     say ""
-    printf '%s\n' "$TRY" | sed 's/^/    /'
+    printf '%s\n' "$TRY" | sed "s/^/    /; ${PORT:+s/localhost:800[0-9]/localhost:$PORT/g}"
     say ""
     # shellcheck disable=SC2086
     exec "$BIN/$SERVER_PROG" $SERVER_ARGS ${PORT:+-p "$PORT"}
