@@ -18,7 +18,8 @@
  *     latency in phase B stays near phase A's (at most 3x + 5 ms), the worst
  *     under a second: nobody waits for the slow ones.
  * Prints, per server: the memory bound and what was used, drops, and the
- * fast subscribers' latency with and without the slow ones.
+ * fast subscribers' latency with and without the slow ones. Then the same
+ * for plain answers (pipelining_reader, on bin/polling).
  */
 #include <errno.h>
 #include <poll.h>
@@ -253,6 +254,54 @@ stop:
     ADV_CHECK(status == 0, "%s exited with %d", name, status);
 }
 
+/* The same problem with plain HTTP answers: a client that pipelines
+ * request after request and never reads the answers. Core stops reading
+ * its requests while its unsent answers pass PIPELINE_HIGH_WATER, so the
+ * server's memory stays bounded however long it keeps sending, and others
+ * are served meanwhile. */
+static void pipelining_reader(const char *name)
+{
+    static const char *const args[] = {"-t", "0", NULL};
+    struct test_server ts;
+    if (adv_server_start(&ts, name, args) != 0) {
+        adv_fail("%s did not start", name);
+        return;
+    }
+    static char requests[32 * 1024];
+    const char one[] = "GET /stats HTTP/1.1\r\nHost: t\r\n\r\n";
+    size_t n = 0;
+    while (n + sizeof one - 1 <= sizeof requests) {
+        memcpy(requests + n, one, sizeof one - 1);
+        n += sizeof one - 1;
+    }
+    long rss0 = adv_rss_kb(ts.pid), rss_peak = rss0;
+    int fd = adv_connect(ts.port, 4096);
+    adv_nonblock(fd);
+    long long sent = 0, t0 = adv_now_ms();
+    double worst = 0;
+    while (adv_now_ms() - t0 < 2000) {
+        ssize_t w = send(fd, requests, n, MSG_NOSIGNAL);
+        if (w > 0) sent += w;
+        else usleep(5000);                       /* the server stopped reading: good */
+        long rss = adv_rss_kb(ts.pid);
+        if (rss > rss_peak) rss_peak = rss;
+        long long a = adv_now_us();
+        ADV_CHECK(stats_field(ts.port, "requests") > 0, "%s: a normal client was not served", name);
+        double ms = (double)(adv_now_us() - a) / 1000.0;
+        if (ms > worst) worst = ms;
+    }
+    long bound_mb = adv_sanitized() ? SAN_RSS_BOUND_MB : 16;
+    double grew_mb = (double)(rss_peak - rss0) / 1024;
+    printf("%-9s a client pipelined %.1f MB of requests in 2 s and read no answer: RSS grew %.1f MB "
+           "(bound %ld MB); other clients served meanwhile, slowest in %.2f ms\n", name,
+           (double)sent / (1 << 20), grew_mb, bound_mb, worst);
+    ADV_CHECK(grew_mb < bound_mb, "%s: RSS grew by %.1f MB under a pipelining non-reader", name, grew_mb);
+    ADV_CHECK(worst < 1000 * adv_slowdown(), "%s: a normal request took %.0f ms", name, worst);
+    adv_close_reset(fd);
+    int status = server_stop(&ts);
+    ADV_CHECK(status == 0, "%s exited with %d", name, status);
+}
+
 int main(void)
 {
     adv_raise_fd_limit(1024);
@@ -260,6 +309,7 @@ int main(void)
     int missing = 0, tried = 0;
     if (adv_have_server("sse", &missing)) { run("sse", 0); tried++; } else missing = 1;
     if (adv_have_server("websocket", &missing)) { run("websocket", 1); tried++; } else missing = 1;
+    if (adv_have_server("polling", &missing)) pipelining_reader("polling"); else missing = 1;
     printf("result: %d servers, %d slow subscribers each never reading %.1f MB; memory bound %d MB%s; "
            "%d failures\n", tried, SLOW, (double)SLOW_EVENTS * EVENT_BYTES / (1 << 20),
            adv_sanitized() ? SAN_RSS_BOUND_MB : RSS_BOUND_MB, adv_sanitized() ? " (sanitized build)" : "",
