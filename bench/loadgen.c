@@ -34,7 +34,6 @@
  * and the whole run stops by itself.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
@@ -58,6 +57,7 @@
 #include <unistd.h>
 
 #include "histogram.h"
+#include "wire.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
@@ -94,9 +94,8 @@ struct client {
     unsigned char state;       /* enum client_state */
     unsigned char subscribed;  /* confirmed at least once */
     unsigned char chunked;     /* SSE: the stream is chunked (Transfer-Encoding) */
-    unsigned char chunk_state; /* SSE: where the chunk decoder is */
     unsigned char reconnects;
-    uint64_t chunk_left;       /* SSE: bytes left in the current chunk (or its size, being read) */
+    struct wire_dechunk dechunk; /* SSE: the chunk decoder's state, when chunked */
     uint64_t cursor;           /* the last event id seen: the next `since` */
     uint64_t connect_start_ns; /* when connect() was called */
     char *kept;                /* a partial message between reads (NULL when none) */
@@ -317,19 +316,17 @@ static unsigned long proc_fd_limit(pid_t pid)
 /* An event's data reached client c at `at`: time it, and count it once. */
 static void deliver(struct client *c, const char *data, size_t len, uint64_t at)
 {
-    const char *end = data + len, *p;
-    if (len < 4 || memcmp(data, "seq=", 4) != 0) {
+    uint64_t seq, scheduled;
+    if (!wire_payload_parse(data, len, &seq, &scheduled)) {
         run.foreign++;                 /* not ours: a ticker event, another publisher */
         return;
     }
-    uint64_t seq = parse_u64(data + 4, end, &p);
     if (seq == 0)
         return;                        /* the warm-up event */
-    if (seq > run.events_total || end - p < 3 || memcmp(p, " t=", 3) != 0) {
+    if (seq > run.events_total) {
         run.foreign++;
         return;
     }
-    uint64_t scheduled = parse_u64(p + 3, end, NULL);
     run.deliveries++;
     uint64_t bit = seq - 1;
     if (c->seen[bit / 8] & (1u << (bit % 8))) {
@@ -339,16 +336,6 @@ static void deliver(struct client *c, const char *data, size_t len, uint64_t at)
     c->seen[bit / 8] |= (unsigned char)(1u << (bit % 8));
     run.unique++;
     hist_record(&run.latency, at > scheduled ? at - scheduled : 0);
-}
-
-/* A JSON string's value starting at p (just after the opening quote): the
- * length up to the closing quote, skipping escaped characters. */
-static size_t json_string_len(const char *p, const char *end)
-{
-    const char *q = p;
-    while (q < end && *q != '"')
-        q += (*q == '\\' && q + 1 < end) ? 2 : 1;
-    return (size_t)(q - p);
 }
 
 /* A poll answer's body: {"next":M,["gap":true,]"events":[{"id":..,"data":".."},..]}. */
@@ -363,7 +350,7 @@ static void poll_body(struct client *c, const char *body, size_t len, uint64_t a
     p = body;
     while ((p = find(p, (size_t)(end - p), "\"data\":\""))) {
         p += 8;
-        size_t n = json_string_len(p, end);
+        size_t n = wire_json_string_len(p, end);
         deliver(c, p, n, at);
         p += n;
         events++;
@@ -382,7 +369,7 @@ static void ws_message(struct client *c, const char *msg, size_t len, uint64_t a
         run.gaps++;
     if ((p = find(msg, len, "\"data\":\""))) {
         p += 8;
-        deliver(c, p, json_string_len(p, end), at);
+        deliver(c, p, wire_json_string_len(p, end), at);
     }
 }
 
@@ -505,8 +492,7 @@ static void client_connect(struct client *c)
     c->connect_start_ns = now_ns();
     c->state = C_CONNECTING;
     c->chunked = 0;
-    c->chunk_state = 0;
-    c->chunk_left = 0;
+    memset(&c->dechunk, 0, sizeof c->dechunk);
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         int e = errno;
@@ -578,58 +564,27 @@ static void on_poll_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ==== Parsing what the server sends ==== */
 
-/* A response head in p[0..n): its length (through the empty line), or 0
- * when incomplete. Sets status, content length (-1 if absent), chunked. */
-static size_t parse_head(const char *p, size_t n, int *status, long long *content_length, int *chunked)
-{
-    const char *end = find(p, n, "\r\n\r\n");
-    if (!end)
-        return 0;
-    size_t head_len = (size_t)(end - p) + 4;
-    *status = 0;
-    if (head_len > 12 && memcmp(p, "HTTP/1.", 7) == 0)
-        *status = atoi(p + 9);
-    *content_length = -1;
-    *chunked = 0;
-    const char *line = find(p, head_len, "\r\n") + 2;
-    while (line < end) {
-        const char *eol = find(line, (size_t)(end + 2 - line), "\r\n");
-        size_t len = (size_t)(eol - line);
-        if (len > 15 && strncasecmp(line, "content-length:", 15) == 0) {
-            const char *v = line + 15;
-            while (*v == ' ')
-                v++;
-            *content_length = (long long)parse_u64(v, eol, NULL);
-        } else if (len > 18 && strncasecmp(line, "transfer-encoding:", 18) == 0) {
-            *chunked = find(line, len, "chunked") != NULL;
-        }
-        line = eol + 2;
-    }
-    return head_len;
-}
-
 /* Polling and long polling: complete answers in p[0..n). Returns bytes used,
  * or -1 to drop the connection. */
 static long parse_poll(struct client *c, const char *p, size_t n, uint64_t at)
 {
     size_t used = 0;
     while (c->state == C_WAIT_HEAD) {
-        int status, chunked;
-        long long cl;
-        size_t head = parse_head(p + used, n - used, &status, &cl, &chunked);
-        if (head == 0)
+        struct wire_head h;
+        long head = wire_parse_head(p + used, n - used, &h);
+        if (head == WIRE_MORE)
             break;
-        if (cl < 0 || chunked)
+        if (h.content_length < 0 || h.chunked)
             return -1;                      /* we need a Content-Length here */
-        if (n - used - head < (size_t)cl)
+        if (n - used - (size_t)head < (size_t)h.content_length)
             break;
         const char *body = p + used + head;
-        used += head + (size_t)cl;
-        if (status != 200) {
+        used += (size_t)head + (size_t)h.content_length;
+        if (h.status != 200) {
             run.http_errors++;
         } else {
             client_subscribed(c, at);
-            poll_body(c, body, (size_t)cl, at);
+            poll_body(c, body, (size_t)h.content_length, at);
         }
         if (opt.technique == T_LONGPOLL || opt.poll_ms == 0) {
             client_send_request(c);         /* at once: the next long poll */
@@ -642,218 +597,114 @@ static long parse_poll(struct client *c, const char *p, size_t n, uint64_t at)
     return (long)used;
 }
 
-/* Decode HTTP/1.1 chunked transfer coding in place: p[0..n) raw in, the
- * payload bytes out at the front. Returns the decoded length; -1 on a bad
- * chunk header. The state survives between calls, so a chunk may be split
- * across reads anywhere. */
-enum { CH_SIZE, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF, CH_END };
-static long dechunk(struct client *c, char *p, size_t n)
-{
-    size_t in = 0, out = 0;
-    while (in < n) {
-        char ch = p[in];
-        switch (c->chunk_state) {
-        case CH_SIZE:
-            if (isxdigit((unsigned char)ch)) {
-                c->chunk_left = c->chunk_left * 16 + (uint64_t)(isdigit((unsigned char)ch) ? ch - '0' : (tolower(ch) - 'a' + 10));
-                in++;
-                break;
-            }
-            c->chunk_state = ch == ';' ? CH_EXT : CH_SIZE_LF;
-            if (ch == ';')
-                in++;
-            break;
-        case CH_EXT:
-            if (ch == '\r' || ch == '\n')
-                c->chunk_state = CH_SIZE_LF;
-            else
-                in++;
-            break;
-        case CH_SIZE_LF:
-            in++;
-            if (ch == '\n')
-                c->chunk_state = c->chunk_left ? CH_DATA : CH_END;
-            else if (ch != '\r')
-                return -1;
-            break;
-        case CH_DATA: {
-            size_t take = n - in < c->chunk_left ? n - in : (size_t)c->chunk_left;
-            memmove(p + out, p + in, take);
-            in += take;
-            out += take;
-            c->chunk_left -= take;
-            if (c->chunk_left == 0)
-                c->chunk_state = CH_DATA_CR;
-            break;
-        }
-        case CH_DATA_CR:
-        case CH_DATA_LF:
-            in++;
-            if (ch == '\n') {
-                c->chunk_state = CH_SIZE;
-                c->chunk_left = 0;
-            } else if (ch != '\r') {
-                return -1;
-            }
-            break;
-        case CH_END:
-            return -1;                      /* the stream ended: the server closed it */
-        }
-    }
-    return (long)out;
-}
-
-/* SSE events in p[0..n) (already de-chunked): each ends with an empty line.
- * Returns bytes used. */
-static long parse_sse_events(struct client *c, const char *p, size_t n, uint64_t at)
-{
-    size_t used = 0, pos = 0;
-    const char *data = NULL;
-    size_t data_len = 0;
-    int gap = 0;
-    while (pos < n) {
-        const char *nl = memchr(p + pos, '\n', n - pos);
-        if (!nl)
-            break;
-        const char *line = p + pos;
-        size_t len = (size_t)(nl - line);
-        if (len && line[len - 1] == '\r')
-            len--;
-        pos = (size_t)(nl - p) + 1;
-        if (len == 0) {                     /* dispatch */
-            if (gap)
-                run.gaps++;
-            else if (data)
-                deliver(c, data, data_len, at);
-            data = NULL;
-            gap = 0;
-            used = pos;
-        } else if (len > 6 && memcmp(line, "data: ", 6) == 0) {
-            data = line + 6;
-            data_len = len - 6;
-        } else if (len > 4 && memcmp(line, "id: ", 4) == 0) {
-            c->cursor = parse_u64(line + 4, line + len, NULL);
-        } else if (len >= 10 && memcmp(line, "event: gap", 10) == 0) {
-            gap = 1;
-        }                                   /* retry:, comments: nothing to do */
-    }
-    return (long)used;
-}
-
-/* The SSE stream: its head, then events. p[0..n) may be partly raw
- * (chunked) bytes: they are decoded in place first. Returns bytes used of
- * the decoded buffer, with *n updated to its decoded length; -1 to drop. */
+/* The SSE stream: its head, then events. p[0..*n) is decoded bytes up to
+ * raw_from and, when the stream is chunked, raw chunked bytes after it:
+ * those are decoded in place first (*n shrinks). Returns bytes used, or -1
+ * to drop the connection. */
 static long parse_sse(struct client *c, char *p, size_t *n, size_t raw_from, uint64_t at)
 {
-    size_t start = 0;
+    size_t used = 0;
     if (c->state == C_WAIT_HEAD) {
-        int status, chunked;
-        long long cl;
-        size_t head = parse_head(p, *n, &status, &cl, &chunked);
-        if (head == 0)
+        struct wire_head h;
+        long head = wire_parse_head(p, *n, &h);
+        if (head == WIRE_MORE)
             return 0;
-        if (status != 200) {
+        if (h.status != 200) {
             run.http_errors++;
             return -1;
         }
-        c->chunked = (unsigned char)chunked;
+        c->chunked = (unsigned char)h.chunked;
         c->state = C_STREAM;
         client_subscribed(c, at);
-        start = head;
-        if (raw_from < head)
-            raw_from = head;
+        used = (size_t)head;
+        if (raw_from < used)
+            raw_from = used;
     }
     if (c->chunked && raw_from < *n) {
-        long d = dechunk(c, p + raw_from, *n - raw_from);
+        long d = wire_dechunk(&c->dechunk, p + raw_from, *n - raw_from);
         if (d < 0)
             return -1;
         *n = raw_from + (size_t)d;
     }
-    long used = parse_sse_events(c, p + start, *n - start, at);
-    return (long)start + used;
+    for (int i = 0; i < 100000; i++) {      /* bounded: one read holds fewer events */
+        struct wire_sse_event ev;
+        long len = wire_sse_next(p + used, *n - used, &ev);
+        if (len == WIRE_MORE)
+            break;
+        used += (size_t)len;
+        if (ev.has_id)
+            c->cursor = ev.id;
+        if (ev.gap)
+            run.gaps++;
+        else if (ev.data)
+            deliver(c, ev.data, ev.data_len, at);
+    }
+    return (long)used;
 }
 
-/* RFC 6455 §5.2 frames from the server (never masked). Returns bytes used,
- * or -1 to drop. */
+/* RFC 6455: the 101, then frames from the server. Returns bytes used, or -1
+ * to drop the connection (reconnect). */
 static long parse_ws(struct client *c, const char *p, size_t n, uint64_t at)
 {
     size_t used = 0;
     if (c->state == C_WAIT_HEAD) {
-        int status, chunked;
-        long long cl;
-        size_t head = parse_head(p, n, &status, &cl, &chunked);
-        if (head == 0)
+        struct wire_head h;
+        long head = wire_parse_head(p, n, &h);
+        if (head == WIRE_MORE)
             return 0;
-        if (status != 101) {
+        if (h.status != 101) {
             run.http_errors++;
             return -1;
         }
         c->state = C_STREAM;
         client_subscribed(c, at);
-        used = head;
+        used = (size_t)head;
     }
-    while (n - used >= 2) {
-        const unsigned char *f = (const unsigned char *)p + used;
-        int opcode = f[0] & 0x0f;
-        uint64_t len = f[1] & 0x7f;
-        size_t hdr = 2;
-        if (f[1] & 0x80)
-            return -1;                      /* §5.1: a server never masks */
-        if (len == 126) {
-            if (n - used < 4)
-                break;
-            len = (uint64_t)f[2] << 8 | f[3];
-            hdr = 4;
-        } else if (len == 127) {
-            if (n - used < 10)
-                break;
-            len = 0;
-            for (int i = 2; i < 10; i++)
-                len = len << 8 | f[i];
-            hdr = 10;
-        }
-        if (len > MAX_KEPT)
-            return -1;
-        if (n - used - hdr < len)
+    for (int i = 0; i < 100000; i++) {
+        struct wire_ws_frame f;
+        long len = wire_ws_frame(p + used, n - used, MAX_KEPT, &f);
+        if (len == WIRE_MORE)
             break;
-        const char *payload = (const char *)f + hdr;
-        if (opcode == 0x1) {
-            ws_message(c, payload, (size_t)len, at);
-        } else if (opcode == 0x9 && len <= 125) {
+        if (len == WIRE_ERROR)
+            return -1;
+        if (f.opcode == 0x1) {
+            ws_message(c, f.payload, (size_t)f.len, at);
+        } else if (f.opcode == 0x9 && f.len <= 125) {
             /* §5.5.2: answer a ping with a pong; client frames are masked
              * (a zero key is a valid key and leaves the bytes as they are). */
             char pong[2 + 4 + 125];
             pong[0] = (char)0x8a;
-            pong[1] = (char)(0x80 | len);
+            pong[1] = (char)(0x80 | f.len);
             memset(pong + 2, 0, 4);
-            memcpy(pong + 6, payload, (size_t)len);
-            client_write(c, pong, 6 + (size_t)len);
-        } else if (opcode == 0x8) {
+            memcpy(pong + 6, f.payload, (size_t)f.len);
+            client_write(c, pong, 6 + (size_t)f.len);
+        } else if (f.opcode == 0x8) {
             return -1;                      /* the server closes: reconnect */
         }
-        used += hdr + (size_t)len;
+        used += (size_t)len;
     }
     return (long)used;
 }
 
-/* The baseline's frames: 4-byte big-endian length, payload. */
+/* The baseline's frames: "OK" once, then events. */
 static long parse_baseline(struct client *c, const char *p, size_t n, uint64_t at)
 {
     size_t used = 0;
-    while (n - used >= 4) {
-        const unsigned char *f = (const unsigned char *)p + used;
-        uint32_t len = (uint32_t)f[0] << 24 | (uint32_t)f[1] << 16 | (uint32_t)f[2] << 8 | f[3];
-        if (len > MAX_KEPT)
-            return -1;
-        if (n - used - 4 < len)
+    for (int i = 0; i < 100000; i++) {
+        const char *payload;
+        uint32_t len;
+        long total = wire_baseline_frame(p + used, n - used, MAX_KEPT, &payload, &len);
+        if (total == WIRE_MORE)
             break;
-        if (c->state == C_WAIT_HEAD && len == 2 && memcmp(f + 4, "OK", 2) == 0) {
+        if (total == WIRE_ERROR)
+            return -1;
+        if (c->state == C_WAIT_HEAD && len == 2 && memcmp(payload, "OK", 2) == 0) {
             c->state = C_STREAM;
             client_subscribed(c, at);
         } else {
-            deliver(c, (const char *)f + 4, len, at);
+            deliver(c, payload, len, at);
         }
-        used += 4 + len;
+        used += (size_t)total;
     }
     return (long)used;
 }
@@ -947,24 +798,11 @@ static struct {
 static void on_pub_io(struct ev_loop *loop, ev_io *w, int revents);
 static int pub_reopen(void);
 
-/* The payload of event seq: "seq=N t=SCHEDULED_NS pad=xxx", opt.payload bytes
- * (longer only when the payload is too small for the header). Needs no JSON
- * escaping, so every technique carries the same bytes. */
-static size_t make_payload(char *out, size_t cap, uint64_t seq, uint64_t scheduled)
-{
-    int n = snprintf(out, cap, "seq=%" PRIu64 " t=%" PRIu64 " pad=", seq, scheduled);
-    size_t len = (size_t)n;
-    while (len < (size_t)opt.payload && len < cap - 1)
-        out[len++] = 'x';
-    out[len] = 0;
-    return len;
-}
-
 /* The bytes that publish one event: a POST, or a baseline frame. */
 static size_t make_publish(char *out, size_t cap, uint64_t seq, uint64_t scheduled)
 {
     char payload[65536];
-    size_t plen = make_payload(payload, sizeof payload, seq, scheduled);
+    size_t plen = wire_make_payload(payload, sizeof payload, (size_t)opt.payload, seq, scheduled);
     if (opt.technique == T_BASELINE) {
         out[0] = (char)(plen >> 24);
         out[1] = (char)(plen >> 16);
@@ -1043,18 +881,18 @@ static void pub_read_answers(void)
     pub.in_len += (size_t)r;
     size_t used = 0;
     for (;;) {
-        int status, chunked;
-        long long cl;
-        size_t head = parse_head(pub.in + used, pub.in_len - used, &status, &cl, &chunked);
-        if (head == 0 || cl < 0 || pub.in_len - used - head < (size_t)cl)
+        struct wire_head h;
+        long head = wire_parse_head(pub.in + used, pub.in_len - used, &h);
+        if (head == WIRE_MORE || h.content_length < 0
+            || pub.in_len - used - (size_t)head < (size_t)h.content_length)
             break;
         if (pub.pings > 0)
             pub.pings--;                    /* answers come in order: the pings were first */
-        else if (status == 200)
+        else if (h.status == 200)
             run.acked++;
         else
             run.publish_errors++;
-        used += head + (size_t)cl;
+        used += (size_t)head + (size_t)h.content_length;
     }
     memmove(pub.in, pub.in + used, pub.in_len - used);
     pub.in_len -= used;
@@ -1191,18 +1029,18 @@ static int pub_warmup(void)
             if (r <= 0)
                 break;
             have += (size_t)r;
-            int status, chunked;
-            long long cl;
-            size_t head = parse_head(pub.in, have, &status, &cl, &chunked);
-            if (head && cl >= 0 && have >= head + (size_t)cl) {
+            struct wire_head h;
+            long head = wire_parse_head(pub.in, have, &h);
+            if (head > 0 && h.content_length >= 0 && have >= (size_t)head + (size_t)h.content_length) {
+                size_t cl = (size_t)h.content_length;
                 run.pub_bytes_in += have;
-                const char *id = find(pub.in + head, (size_t)cl, "\"id\":");
-                if (status != 200 || !id) {
-                    fprintf(stderr, "loadgen: POST /publish answered %d, not {\"id\":N}\n", status);
+                const char *id = find(pub.in + head, cl, "\"id\":");
+                if (h.status != 200 || !id) {
+                    fprintf(stderr, "loadgen: POST /publish answered %d, not {\"id\":N}\n", h.status);
                     return -1;
                 }
                 run.warmup_id = parse_u64(id + 5, pub.in + head + cl, NULL);
-                pub.in_len = have - head - (size_t)cl;
+                pub.in_len = have - (size_t)head - cl;
                 memmove(pub.in, pub.in + head + cl, pub.in_len);
                 break;
             }

@@ -1,7 +1,8 @@
 # bench/ — the load generator, the raw-TCP baseline and `make bench`.
 # See bench/README.md for what they measure and how to read the charts.
 BENCH_OBJS := \
-	$(B)/bench/histogram.o
+	$(B)/bench/histogram.o \
+	$(B)/bench/wire.o
 
 PROGRAMS += \
 	$(BIN)/loadgen \
@@ -13,10 +14,14 @@ $(BIN)/baseline: $(B)/bench/baseline.o
 	$(LINK)
 
 UNIT_TESTS += \
-	$(BIN)/tests/test_histogram
+	$(BIN)/tests/test_histogram \
+	$(BIN)/tests/test_wire
 
 $(B)/tests/unit/test_histogram.o: CPPFLAGS += -Ibench
 $(BIN)/tests/test_histogram: $(B)/tests/unit/test_histogram.o $(B)/bench/histogram.o
+	$(LINK_TEST)
+# loadgen's parsers, byte by byte (the suite lives in bench/ beside them).
+$(BIN)/tests/test_wire: $(B)/bench/test_wire.o $(B)/bench/wire.o
 	$(LINK_TEST)
 
 # loadgen checked against known answers: exact delivery counts, a 200 ms

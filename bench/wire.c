@@ -1,0 +1,248 @@
+/*
+ * bench/wire.c — loadgen's parsers and payloads; the contracts are in wire.h.
+ */
+#include "wire.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* ==== Helpers ==== */
+
+static const char *find(const char *p, size_t n, const char *needle)
+{
+    return memmem(p, n, needle, strlen(needle));
+}
+
+/* Decimal digits at p (before end), 0 when none; *after just past them. */
+static uint64_t parse_u64(const char *p, const char *end, const char **after)
+{
+    uint64_t v = 0;
+    while (p < end && *p >= '0' && *p <= '9')
+        v = v * 10 + (uint64_t)(*p++ - '0');
+    if (after)
+        *after = p;
+    return v;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* ==== Payloads ==== */
+
+size_t wire_make_payload(char *out, size_t cap, size_t size, uint64_t seq, uint64_t scheduled)
+{
+    int n = snprintf(out, cap, "seq=%" PRIu64 " t=%" PRIu64 " pad=", seq, scheduled);
+    size_t len = n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+    while (len < size && len + 1 < cap)
+        out[len++] = 'x';
+    out[len] = 0;
+    return len;
+}
+
+int wire_payload_parse(const char *data, size_t len, uint64_t *seq, uint64_t *scheduled)
+{
+    const char *end = data + len, *p;
+    if (len < 4 || memcmp(data, "seq=", 4) != 0)
+        return 0;
+    *seq = parse_u64(data + 4, end, &p);
+    if (p == data + 4 || end - p < 4 || memcmp(p, " t=", 3) != 0)
+        return 0;
+    const char *digits = p + 3;
+    *scheduled = parse_u64(digits, end, &p);
+    return p > digits;
+}
+
+size_t wire_json_string_len(const char *p, const char *end)
+{
+    const char *q = p;
+    while (q < end && *q != '"')
+        q += (*q == '\\' && q + 1 < end) ? 2 : 1;
+    return (size_t)(q - p);
+}
+
+/* ==== HTTP/1.1 responses ==== */
+
+long wire_parse_head(const char *p, size_t n, struct wire_head *h)
+{
+    const char *end = find(p, n, "\r\n\r\n");
+    if (!end)
+        return WIRE_MORE;
+    size_t head_len = (size_t)(end - p) + 4;
+    h->status = 0;
+    h->content_length = -1;
+    h->chunked = 0;
+    /* "HTTP/1.1 200 OK": the three digits after the first space. */
+    if (head_len > 12 && memcmp(p, "HTTP/1.", 7) == 0 && p[8] == ' ')
+        h->status = (int)parse_u64(p + 9, p + 12, NULL);
+    const char *line = find(p, head_len, "\r\n") + 2;
+    while (line < end) {
+        const char *eol = find(line, (size_t)(end + 2 - line), "\r\n");
+        size_t len = (size_t)(eol - line);
+        if (len > 15 && strncasecmp(line, "content-length:", 15) == 0) {
+            const char *v = line + 15;
+            while (v < eol && (*v == ' ' || *v == '\t'))
+                v++;
+            h->content_length = (long long)parse_u64(v, eol, NULL);
+        } else if (len > 18 && strncasecmp(line, "transfer-encoding:", 18) == 0) {
+            h->chunked = find(line, len, "chunked") != NULL;
+        }
+        line = eol + 2;
+    }
+    return (long)head_len;
+}
+
+/* The decoder's states: the size line (hex digits, then maybe ";ext"), its
+ * LF, the chunk's bytes, the CRLF after them, and after the last chunk. */
+enum { CH_SIZE, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_END, CH_END };
+
+long wire_dechunk(struct wire_dechunk *d, char *p, size_t n)
+{
+    size_t in = 0, out = 0;
+    while (in < n) {
+        char ch = p[in];
+        switch (d->state) {
+        case CH_SIZE:
+            if (hex_value(ch) >= 0) {
+                if (d->left > (UINT64_MAX >> 4))
+                    return WIRE_ERROR;
+                d->left = d->left * 16 + (uint64_t)hex_value(ch);
+                in++;
+            } else if (ch == ';') {
+                d->state = CH_EXT;
+                in++;
+            } else {
+                d->state = CH_SIZE_LF;      /* CR or LF: handled there */
+            }
+            break;
+        case CH_EXT:
+            if (ch == '\r' || ch == '\n')
+                d->state = CH_SIZE_LF;
+            else
+                in++;
+            break;
+        case CH_SIZE_LF:
+            in++;
+            if (ch == '\n')
+                d->state = d->left ? CH_DATA : CH_END;
+            else if (ch != '\r')
+                return WIRE_ERROR;
+            break;
+        case CH_DATA: {
+            size_t take = n - in < d->left ? n - in : (size_t)d->left;
+            memmove(p + out, p + in, take);
+            in += take;
+            out += take;
+            d->left -= take;
+            if (d->left == 0)
+                d->state = CH_DATA_END;
+            break;
+        }
+        case CH_DATA_END:
+            in++;
+            if (ch == '\n')
+                d->state = CH_SIZE;         /* d->left is 0 again: the next size */
+            else if (ch != '\r')
+                return WIRE_ERROR;
+            break;
+        default:                            /* CH_END: only the final CRLF may follow */
+            if (ch != '\r' && ch != '\n')
+                return WIRE_ERROR;
+            in++;
+            break;
+        }
+    }
+    return (long)out;
+}
+
+/* ==== Server-Sent Events ==== */
+
+long wire_sse_next(const char *p, size_t n, struct wire_sse_event *ev)
+{
+    size_t pos = 0;
+    memset(ev, 0, sizeof *ev);
+    while (pos < n) {
+        const char *line = p + pos;
+        const char *nl = memchr(line, '\n', n - pos);
+        if (!nl)
+            break;
+        size_t len = (size_t)(nl - line);
+        if (len && line[len - 1] == '\r')
+            len--;
+        pos = (size_t)(nl - p) + 1;
+        if (len == 0)
+            return (long)pos;               /* the empty line: dispatch */
+        if (len >= 5 && memcmp(line, "data:", 5) == 0) {
+            size_t skip = len > 5 && line[5] == ' ' ? 6 : 5;
+            ev->data = line + skip;
+            ev->data_len = len - skip;
+        } else if (len >= 3 && memcmp(line, "id:", 3) == 0) {
+            size_t skip = len > 3 && line[3] == ' ' ? 4 : 3;
+            ev->id = parse_u64(line + skip, line + len, NULL);
+            ev->has_id = 1;
+        } else if (len >= 6 && memcmp(line, "event:", 6) == 0) {
+            const char *v = line + (len > 6 && line[6] == ' ' ? 7 : 6);
+            ev->gap = (size_t)(line + len - v) == 3 && memcmp(v, "gap", 3) == 0;
+        }                                   /* ":" comments, retry:, others: ignored */
+    }
+    return WIRE_MORE;
+}
+
+/* ==== Frames ==== */
+
+long wire_ws_frame(const char *p, size_t n, uint64_t max_len, struct wire_ws_frame *f)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    if (n < 2)
+        return WIRE_MORE;
+    if (b[1] & 0x80)
+        return WIRE_ERROR;                  /* §5.1: a server never masks */
+    f->fin = (b[0] & 0x80) != 0;
+    f->opcode = b[0] & 0x0f;
+    uint64_t len = b[1] & 0x7f;
+    size_t head = 2;
+    if (len == 126) {                       /* §5.2: 16-bit length follows */
+        if (n < 4)
+            return WIRE_MORE;
+        len = (uint64_t)b[2] << 8 | b[3];
+        head = 4;
+    } else if (len == 127) {                /* 64-bit length follows */
+        if (n < 10)
+            return WIRE_MORE;
+        len = 0;
+        for (int i = 2; i < 10; i++)
+            len = len << 8 | b[i];
+        head = 10;
+    }
+    if (len > max_len)
+        return WIRE_ERROR;
+    if (n - head < len)
+        return WIRE_MORE;
+    f->payload = p + head;
+    f->len = len;
+    return (long)(head + len);
+}
+
+long wire_baseline_frame(const char *p, size_t n, uint32_t max_len, const char **payload, uint32_t *len)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    if (n < 4)
+        return WIRE_MORE;
+    uint32_t l = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    if (l > max_len)
+        return WIRE_ERROR;
+    if (n - 4 < l)
+        return WIRE_MORE;
+    *payload = p + 4;
+    *len = l;
+    return 4 + (long)l;
+}
