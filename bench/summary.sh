@@ -26,6 +26,7 @@ echo
 echo "| technique | p50 ms | p99 ms | p99.9 ms | max ms | lost | dup | bytes/delivery | requests/delivery | server CPU µs/delivery | deliveries per server CPU-s | memory/subscriber B | subscribe p50 ms |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 awk -F, -v c="$load_clients" -v r="$load_rate" 'NR > 1 && $3 == c && $5 == r {
+    if ($2 != "") $1 = $2
     printf "| %s | %.3f | %.3f | %.3f | %.3f | %d | %d | %.0f | %.3f | %.2f | %.0f | %.0f | %.3f |\n",
         $1, $15/1000, $17/1000, $18/1000, $19/1000, $12, $13, $31, $32, $33, $34, $35, $23/1000 }' "$csv"
 echo
@@ -37,7 +38,7 @@ echo "baseline of the same sweep (the design aims at ≤ 1.5 × baseline)."
 echo
 echo "| technique | p50 ms | p99 ms | p50 / baseline p50 |"
 echo "|---|---:|---:|---:|"
-awk -F, -v r="$main_rate" 'NR > 1 && $3 == 1 && $5 == r { t[++n] = $1; p50[n] = $15; p99[n] = $17; if ($1 == "baseline") base = $15 }
+awk -F, -v r="$main_rate" 'NR > 1 && $3 == 1 && $5 == r { if ($2 != "") $1 = $2; t[++n] = $1; p50[n] = $15; p99[n] = $17; if ($1 == "baseline") base = $15 }
     END { for (i = 1; i <= n; i++)
             printf "| %s | %.3f | %.3f | %s |\n", t[i], p50[i]/1000, p99[i]/1000, (base > 0 ? sprintf("%.2f", p50[i]/base) : "?") }' "$csv"
 echo
@@ -47,6 +48,7 @@ echo
 echo "| technique | clients | memory/subscriber B | connect p50 µs | subscribed p50 µs | subscribed p99 µs |"
 echo "|---|---:|---:|---:|---:|---:|"
 awk -F, -v r="$main_rate" 'NR > 1 && $5 == r && $3 >= 1000 {
+    if ($2 != "") $1 = $2
     printf "| %s | %d | %.0f | %.0f | %.0f | %.0f |\n", $1, $3, $35, $21, $23, $24 }' "$csv"
 echo
 
@@ -59,11 +61,12 @@ echo
 echo "| technique | clients | rate/s | subscribed | p50 ms | p99 ms | max ms | lost | bytes/delivery | requests/delivery | empty polls | server CPU µs/delivery | server CPU ms | server waited ms | loadgen busy |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 awk -F, 'NR > 1 {
+    if ($2 != "") $1 = $2
     printf "| %s | %d | %g | %d | %.3f | %.3f | %.3f | %d | %.0f | %.3f | %d | %.2f | %.0f | %.0f | %.0f%% |\n",
         $1, $3, $5, $4, $15/1000, $17/1000, $19/1000, $12, $31, $32, $29, $33, $39/1000, $38/1000, $37*100 }' "$csv"
 echo
 
-bad=$(awk -F, 'NR > 1 && ($12 > 0 || $13 > 0 || $4 < $3) { printf "- **%s c=%d r=%g**: lost %d, duplicates %d, subscribed %d of %d\n", $1, $3, $5, $12, $13, $4, $3 }' "$csv")
+bad=$(awk -F, 'NR > 1 && ($12 > 0 || $13 > 0 || $4 < $3) { if ($2 != "") $1 = $2; printf "- **%s c=%d r=%g**: lost %d, duplicates %d, subscribed %d of %d\n", $1, $3, $5, $12, $13, $4, $3 }' "$csv")
 echo "## Losses"
 echo
 if [ -n "$bad" ]; then
