@@ -186,12 +186,22 @@ summarise() {
         }' "$1"
 }
 
+# Check's own assertion messages, "Assertion 'a == b' failed: a == 1, b == 2",
+# as "expected a == b; a was 1, b was 2" (dropping "b was b" for a constant).
+plain_assertion() {
+    printf '%s\n' "$1" | sed -E \
+        -e "s/^Assertion '(.+) (==|!=|<=|>=|<|>) (.+)' failed: \1 == (.*), \3 == (.*)\$/expected \1 \2 \3; \1 was \4, \3 was \5/" \
+        -e 's/, (.+) was \1$//' \
+        -e "s/^Assertion '(.+)' failed\$/expected \1, and it was not/"
+}
+
 # A Check message in plain words.
 explain() {
     case $2 in
         *"Test timeout expired"*) say "your code did not finish in time (an endless loop, or waiting for something that never comes)" ;;
         *"Received signal"*) say "your code crashed: ${2#*Received }" ;;
         *"Early exit"*) say "your code made the test program exit early: $2" ;;
+        Assertion*) plain_assertion "$2" ;;
         *) say "$2" ;;
     esac
 }
