@@ -107,7 +107,14 @@ build() {
         grep -E 'error|warning|undefined reference|note:' "$log" | head -30 | sed 's/^/    /'
         say ""
         say "(the whole build log: $log)"
+        if grep -qE 'check\.h|ev\.h|-lcheck|-lev' "$log"; then
+            say "A library is missing, not your code: run make deps-test (or just make) first."
+        fi
         exit 2
+    fi
+    if grep -q 'warning:' "$log"; then
+        say "The compiler warns (under CI=true a warning is an error):"
+        grep 'warning:' "$log" | head -10 | sed 's/^/    /'
     fi
 }
 
