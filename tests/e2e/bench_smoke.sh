@@ -2,9 +2,10 @@
 # tests/e2e/bench_smoke.sh — `make bench QUICK=1`, smaller: the whole bench
 # pipeline (servers, loadgen, CSV, gnuplot charts, summary.md) on a shorter
 # sweep (clients 1 and 100, plus the 1000-client load run; 1 s per run, about
-# 30–40 s in all), written to tests/out/bench-smoke/ so it never touches
-# bench/results/. Passes when every chart exists as SVG and PNG, summary.md
-# has its first table, and no run lost a delivery.
+# 30–40 s in all), written to a folder of its own under tests/out/ (kept
+# when the test fails) so it never touches bench/results/ nor another
+# `make test` running at the same time. Passes when every chart exists as
+# SVG and PNG, summary.md has its first table, and no run lost a delivery.
 set -u
 cd "$(dirname "$0")/../.."
 BIN="${RTLAB_BIN:-bin}"
@@ -13,7 +14,8 @@ command -v gnuplot >/dev/null 2>&1 || {
     echo "gnuplot is missing (scripts/deps.sh bench installs it)"
     [ "${CI:-}" = true ] && exit 1 || exit 77
 }
-out=tests/out/bench-smoke
+mkdir -p tests/out
+out=$(mktemp -d tests/out/bench-smoke.XXXXXX)
 QUICK=1 BIN="$BIN" BENCH_OUT="$out" BENCH_CLIENTS="1 100" BENCH_DURATION=1 \
     timeout -k 5 240 bench/run.sh || fail "bench/run.sh failed (exit $?)"
 
@@ -34,4 +36,5 @@ awk -F, 'NR > 1 && $12 > 0 { bad = 1; print "lost deliveries: " $0 } END { exit 
     fail "a run lost deliveries"
 sed -n 's/^techniques skipped.*: *//p' "$out/env.txt" | grep -qv none &&
     echo "NOTE: techniques skipped: $(sed -n 's/^techniques skipped[^:]*: *//p' "$out/env.txt")"
-echo "ok: $runs runs, 7 charts × (svg, png), summary.md in $out/"
+echo "ok: $runs runs, 7 charts × (svg, png), summary.md"
+rm -rf "$out"
