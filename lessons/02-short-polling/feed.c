@@ -57,6 +57,8 @@ static struct chunk *feed_make_json(uint64_t id, const char *data, size_t len)
     long body = json_escape(c->data + head, c->cap - (size_t)head, data, len);
     c->len = (size_t)head + (size_t)body;
     c->data[c->len++] = '}';
+    c = xrealloc(c, sizeof *c + c->len);              /* give back the worst-case room */
+    c->cap = c->len;
     return c;
 }
 

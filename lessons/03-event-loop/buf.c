@@ -132,7 +132,7 @@ void outq_push(struct outq *q, struct chunk *c)
 
 /* Own bytes go at the end of the last chunk when this queue is its only
  * owner and it has room (a response head followed by its body, many small
- * pipelined answers); otherwise into a new private chunk of at least 4 KiB. */
+ * pipelined answers); otherwise into a new private chunk of at least 1 KiB. */
 void outq_copy(struct outq *q, const void *p, size_t n)
 {
     if (n == 0) return;
@@ -145,7 +145,7 @@ void outq_copy(struct outq *q, const void *p, size_t n)
             return;
         }
     }
-    struct chunk *c = chunk_new(n < 4096 ? 4096 : n);
+    struct chunk *c = chunk_new(n < 1024 ? 1024 : n);   /* a head (~250 B) and a small body fit */
     memcpy(c->data, p, n);
     c->len = n;
     outq_push(q, c);

@@ -12,6 +12,9 @@
 #
 # A starter that does not build counts as a failure of this proof, not as
 # "the starter fails its check": a student must start from code that builds.
+# And a starter must still be its unit, but for the functions left to the
+# student (tests/e2e/lessons_drift.py): when the unit changes and the starter
+# does not, a student who writes every TODO right would still fail.
 # The starter and the reference of one lesson are graded side by side, so
 # the whole proof takes about a minute once the lesson builds exist (about
 # three from nothing on a 2-core machine).
@@ -61,6 +64,18 @@ for d in lessons/[0-9][0-9]-*/; do
         echo "FAIL  $name: $why"
         sed 's/^/      starter | /' "$PROOF/$name.starter.out" | tail -25
     fi
+    # The starter is still the unit, but for what the student writes.
+    refs=$(. "./$d/lesson.conf"; echo "$REFERENCE")
+    units=$(. "./$d/lesson.conf"; echo "$UNITS")
+    set -- $refs
+    for u in $units; do
+        if ! python3 tests/e2e/lessons_drift.py "$PROOF/$name/${u#*=}" "$1" >"$PROOF/$name.drift.out"; then
+            ok=0
+            echo "FAIL  $name: the starter ${u#*=} is out of step with $1 (cut it again from $1)"
+            sed 's/^/      /' "$PROOF/$name.drift.out"
+        fi
+        shift
+    done
     if [ $rrc -ne 0 ]; then
         ok=0
         echo "FAIL  $name: the reference does not pass its own check (status $rrc)"
