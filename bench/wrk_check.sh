@@ -22,7 +22,15 @@ if [ "$(nproc)" -ge 2 ]; then SRV_PIN="taskset -c 1"; LG_PIN="taskset -c 0"; fi
 tmp=$(mktemp -d)
 $SRV_PIN "$BIN/polling" -p 0 -q -t 0 >"$tmp/server.out" 2>&1 &
 spid=$!
-trap 'kill $spid 2>/dev/null; rm -rf "$tmp"' EXIT
+stop() {
+    kill "$spid" 2>/dev/null
+    i=0
+    while kill -0 "$spid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -KILL "$spid" 2>/dev/null
+    wait "$spid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap stop EXIT
 for _ in $(seq 1 50); do
     port=$(sed -n '1s|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$tmp/server.out")
     [ -n "$port" ] && break

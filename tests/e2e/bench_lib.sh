@@ -5,7 +5,23 @@ BIN="${RTLAB_BIN:-bin}"
 fail() { echo "FAIL: $*"; exit 1; }
 pids=""
 tmp=$(mktemp -d)
-trap 'for p in $pids; do kill $p 2>/dev/null; kill -CONT $p 2>/dev/null; done; rm -rf "$tmp"' EXIT
+# At exit: resume what may be stopped, *then* ask it to end (a SIGCONT that
+# lands while an ASan build runs its exit-time leak check can hang it),
+# wait up to 5 s, and kill what is left: no process outlives the test.
+cleanup() {
+    for p in $pids; do
+        kill -CONT "$p" 2>/dev/null
+        kill "$p" 2>/dev/null
+    done
+    for p in $pids; do
+        i=0
+        while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 # start NAME: run $BIN/NAME on a free port; sets $port and $spid.
 start() {
