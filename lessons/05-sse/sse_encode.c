@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* ==== Lines: your helpers (finding a line break, ...) go here ==== */
+/* ==== Lines ==== */
 
 /* ==== Counting ==== */
 

@@ -19,7 +19,7 @@ the brace-balanced block after it.
 import re
 import sys
 
-DEF = re.compile(r"^(?!static inline)[A-Za-z_][\w \*]*?\b(\w+)\([^;]*$")
+DEF = re.compile(r"^(?![#\s{}/*])[^;(=]*?\b(\w+)\s*\([^;]*$")
 
 
 def functions(text):
@@ -29,7 +29,7 @@ def functions(text):
     i = 0
     while i < len(lines):
         m = DEF.match(lines[i])
-        if not m or lines[i].startswith(("typedef", "struct", "enum", "#")):
+        if not m:
             i += 1
             continue
         name, start = m.group(1), i
