@@ -55,10 +55,13 @@ ADV_TESTS := \
 	$(BIN)/tests/adv_fd_exhaustion \
 	$(BIN)/tests/adv_vanishing \
 	$(BIN)/tests/adv_slow_readers \
-	$(BIN)/tests/adv_reconnect_storm
+	$(BIN)/tests/adv_reconnect_storm \
+	$(BIN)/tests/adv_chaos
 
 NET_TESTS += $(ADV_TESTS)
 $(BIN)/tests/adv_%: $(B)/tests/adversarial/%.o $(ADV_OBJS)
+	$(LINK)
+$(BIN)/tests/adv_chaos: $(B)/tests/adversarial/chaos.o $(ADV_OBJS) $(B)/core/utf8.o
 	$(LINK)
 
 # ---- valgrind: the servers under memcheck while hostile and vanishing

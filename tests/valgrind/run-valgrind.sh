@@ -4,9 +4,10 @@
 #
 # Usage: tests/valgrind/run-valgrind.sh [SUITE...]
 #   SUITE  test programs under bin/tests (default: test_hostile_net, which
-#          drives all four servers through 660 hostile requests, then
-#          adv_vanishing and adv_reconnect_storm, which make them close
-#          thousands of connections every way a connection can end). Any
+#          drives all four servers through 660 hostile requests; adv_chaos,
+#          mutated requests and random WebSocket frames; then adv_vanishing
+#          and adv_reconnect_storm, which make them close thousands of
+#          connections every way a connection can end). Any
 #          other net suite can be named, e.g. test_longpoll_net; they start
 #          a server per test, and netclient waits only 5 s for each start,
 #          which a busy machine under valgrind can miss.
@@ -33,7 +34,7 @@ real="$root/bin"
 suites_dir="$root/bin/tests"
 if [ $# -eq 0 ]; then
     set --
-    for s in test_hostile_net adv_vanishing adv_reconnect_storm; do
+    for s in test_hostile_net adv_chaos adv_vanishing adv_reconnect_storm; do
         [ -x "$suites_dir/$s" ] && set -- "$@" "$s"
     done
 fi
