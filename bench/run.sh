@@ -21,6 +21,7 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
 QUICK=${QUICK:-}
 [ "$QUICK" = "0" ] && QUICK=""
+LIMITED=""          # client counts left out for want of file descriptors
 
 # ---- the sweep ----
 TECHS=${BENCH_TECHS:-"baseline polling longpoll sse websocket"}
@@ -65,8 +66,27 @@ else
     echo "bench: WARNING: $PINNING"
 fi
 
-# Both sides need a descriptor per client: raise the soft limit to the hard one.
+# Both sides need a descriptor per client: raise the soft limit to the hard
+# one, and leave out client counts it cannot hold (loudly).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+FD_LIMIT=$(ulimit -n)
+if [ "$FD_LIMIT" != unlimited ]; then
+    kept=""
+    for c in $CLIENTS; do
+        if [ $((c + 64)) -gt "$FD_LIMIT" ]; then
+            echo "bench: ******** LIMIT: $c clients need $((c + 64)) file descriptors, RLIMIT_NOFILE allows $FD_LIMIT: c=$c left out (raise it: ulimit -Hn, /etc/security/limits.conf) ********"
+            LIMITED="$LIMITED $c"
+        else
+            kept="$kept $c"
+        fi
+    done
+    CLIENTS=$kept
+    if [ $((LOAD_CLIENTS + 64)) -gt "$FD_LIMIT" ]; then
+        LOAD_CLIENTS=$(echo $CLIENTS | awk '{ m = 1; for (i = 1; i <= NF; i++) if ($i > m && $i <= 1000) m = $i; print m }')
+        echo "bench: ******** LIMIT: the load runs use $LOAD_CLIENTS clients instead of 1000 ********"
+        LIMITED="$LIMITED (load runs: $LOAD_CLIENTS)"
+    fi
+fi
 
 # ---- which techniques can run ----
 RUNNABLE=""
@@ -150,6 +170,7 @@ TOTAL=$(wc -l <"$PLAN")
     echo "techniques run:$RUNNABLE"
     [ -n "$PEER_TARGETS" ] && echo "peers run:$PEER_TARGETS"
     echo "techniques skipped (binary missing):${SKIPPED:- none}"
+    [ -n "$LIMITED" ] && echo "client counts left out (RLIMIT_NOFILE $FD_LIMIT):$LIMITED"
 } >"$OUT/env.txt"
 
 echo "bench: $TOTAL runs, $DURATION s each (QUICK=${QUICK:-0}); results in $OUT"
@@ -275,6 +296,7 @@ sh bench/summary.sh "$OUT" "$LOAD_CLIENTS" "$LOAD_RATE" "$MAIN_RATE" >"$OUT/summ
 echo
 echo "bench: $n runs done ($FAILED failed); $CHARTS charts"
 [ -n "$SKIPPED" ] && echo "bench: ******** SKIPPED (binary missing):$SKIPPED ********"
+[ -n "$LIMITED" ] && echo "bench: ******** LEFT OUT (file descriptor limit $FD_LIMIT): clients$LIMITED ********"
 where=$OUT
 [ -z "${BENCH_OUT:-}" ] && where="bench/results/latest (= $OUT)"
 echo "bench: results in $where/"
