@@ -13,7 +13,9 @@
  *     /stats request itself: 1 and 0), within SETTLE_BOUND_MS;
  *   - the server's descriptor count (/proc/PID/fd) returns to the baseline:
  *     no socket leaks;
- *   - the server still serves, and exits 0 on SIGTERM.
+ *   - the server still serves; and with HELD_AT_SHUTDOWN new clients held
+ *     and never reading, SIGTERM still ends it with status 0 within its
+ *     grace period (2 s) and a little.
  * Prints, per server: clients held, descriptors at the peak and after, and
  * how long the server took to forget them all.
  */
@@ -27,6 +29,7 @@
 enum {
     CLIENTS = 2000,          /* per server */
     SETTLE_BOUND_MS = 5000,
+    HELD_AT_SHUTDOWN = 500,  /* clients held when SIGTERM comes */
 };
 
 struct kind {
@@ -120,8 +123,26 @@ static void vanish(const struct kind *k)
     ADV_CHECK(subs_now == 0, "%s: %ld subscribers left, want 0", k->server, subs_now);
     ADV_CHECK(fds_now <= fds0, "%s: %ld descriptors, %ld before: leaked", k->server, fds_now, fds0);
     ADV_CHECK(publish_event(ts.port, "after") > 0, "%s: no longer serving", k->server);
+
+    /* SIGTERM while HELD_AT_SHUTDOWN clients are held and never read: the
+     * server says goodbye, waits at most its grace period (2 s) for
+     * goodbyes to drain, and exits 0. */
+    newest = stats_field(ts.port, "newest_id");
+    n = snprintf(request, sizeof request, k->request, newest);
+    int held_at_stop = 0;
+    for (int i = 0; i < HELD_AT_SHUTDOWN; i++)
+        if ((fds[i] = adv_connect(ts.port, 4096)) >= 0 && send_all(fds[i], request, (size_t)n) == 0) held_at_stop++;
+    want = strcmp(k->counter, "connections_open") == 0 ? held_at_stop + 1 : held_at_stop;
+    wait_field(ts.port, k->counter, want, 10000 * adv_slowdown());
+    long long s0 = adv_now_ms();
     int status = server_stop(&ts);
+    long long stop_ms = adv_now_ms() - s0;
+    printf("%-9s SIGTERM with %d clients held: exit status %d after %lld ms\n", k->server, held_at_stop, status,
+           stop_ms);
     ADV_CHECK(status == 0, "%s exited with %d", k->server, status);
+    ADV_CHECK(stop_ms < 3500LL * adv_slowdown(), "%s took %lld ms to stop", k->server, stop_ms);
+    for (int i = 0; i < HELD_AT_SHUTDOWN; i++)
+        if (fds[i] >= 0) close(fds[i]);
 }
 
 int main(void)
