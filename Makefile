@@ -55,7 +55,9 @@ TEST_DEPS  :=   # what the scripts above need built besides PROGRAMS
 
 .PHONY: all run test check-tests bench lesson fuzz clean deps deps-test deps-bench
 
-all: deps $(PROGRAMS_ALL)
+# `all` is the first target, so plain `make` builds everything; its
+# prerequisites are added after the module.mk files have listed them.
+all: deps
 
 $(B)/%.o: %.c
 	$(COMPILE)
@@ -63,7 +65,6 @@ $(B)/%.o: %.c
 include core/module.mk
 include $(filter-out core/module.mk,$(wildcard */module.mk))
 
-PROGRAMS_ALL := $(PROGRAMS)
 all: $(PROGRAMS)
 
 # ---- set-up: install what this machine lacks (scripts/deps.sh says what) ----
