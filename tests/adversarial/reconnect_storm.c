@@ -1,25 +1,27 @@
 /*
- * tests/adversarial/reconnect_storm.c — every SSE subscriber loses its
- * stream at the same moment and reconnects at once with Last-Event-ID, while
- * events keep coming (issue 8, item 3; DESIGN.md "The feed": every newer
- * event, in order, exactly once).
+ * tests/adversarial/reconnect_storm.c — every subscriber loses its stream
+ * at the same moment and reconnects at once with its cursor, while events
+ * keep coming (issue 8, item 3; DESIGN.md "The feed": every newer event, in
+ * order, exactly once).
  *
- * SUBSCRIBERS streams, each read by a small EventSource that follows the
- * WHATWG rules the browser uses (§9.2.6: the id line sets the last event
+ * SSE: SUBSCRIBERS streams, each read by a small EventSource that follows
+ * the WHATWG rules the browser uses (§9.2.6: the id line sets the last event
  * ID, which is sent back as Last-Event-ID on reconnect). The publisher
- * posts EVENTS events, one per loop pass, without pausing for anyone.
- * Two storms hit in the middle of it:
+ * posts EVENTS events, one per loop pass, without pausing for anyone. Two
+ * storms hit in the middle of it:
  *   1. at event EVENTS/3 the server drops every stream at once
  *      (POST /events/drop, as a restart or a proxy would);
  *   2. at event 2*EVENTS/3 every client drops its own stream with a reset
  *      (a network blip), so the server learns of it only by the reset.
+ * WebSocket: the same with GET /ws?since=N, the cursor a WebSocket client
+ * keeps itself; both storms are client resets (there is no drop endpoint).
  * Each client reconnects at once, all of them together, and the publisher
  * does not wait for them: events published meanwhile must come through the
- * replay. What must hold:
- * every client ends with every event 1..EVENTS, each exactly once, in
- * order, with no gap notice (the feed keeps them all). Prints the
- * deliveries checked, events lost (0) and doubled (0), and how long each
- * storm took to settle (every client back on a stream).
+ * replay. What must hold: every client ends with every event 1..EVENTS,
+ * each exactly once, in order, with the right data, with no gap notice (the
+ * feed keeps them all). Prints the deliveries checked, events lost (0) and
+ * doubled (0), and how long each storm took to settle (every client back on
+ * a stream).
  */
 #include <errno.h>
 #include <poll.h>
@@ -38,9 +40,14 @@ enum {
     SETTLE_BOUND_MS = 10000,
 };
 
-/* One EventSource. */
+/* One EventSource, or one WebSocket client. */
 struct client {
     int fd;
+    int websocket;            /* 1: frames after the 101, not an event stream */
+    unsigned char frame_head[10];
+    size_t frame_head_len, frame_head_need;
+    unsigned long long payload_left;
+    unsigned opcode;
     int in_head;              /* still reading the HTTP head of the stream */
     size_t head_seen;         /* bytes of "\r\n\r\n" matched so far */
     char line[256];
@@ -56,24 +63,99 @@ struct client {
 
 static struct client clients[SUBSCRIBERS];
 static int port;
+static long total_checked, total_lost, total_doubled;   /* over every server */
 
-/* Open (or reopen) c's stream, with Last-Event-ID once it has one. */
+/* Open (or reopen) c's stream: SSE with Last-Event-ID once it has one,
+ * WebSocket with ?since=N. */
 static int client_connect(struct client *c)
 {
     c->fd = adv_connect(port, 0);
     if (c->fd < 0) return -1;
-    char req[256];
-    int n = c->last_event_id >= 0
-                ? snprintf(req, sizeof req, "GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n"
-                                            "Last-Event-ID: %ld\r\n\r\n", c->last_event_id)
-                : snprintf(req, sizeof req, "GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n");
+    char req[512];
+    int n;
+    if (c->websocket) {
+        char since[32] = "";
+        if (c->last_dispatched > 0) snprintf(since, sizeof since, "?since=%ld", c->last_dispatched);
+        n = snprintf(req, sizeof req, "GET /ws%s HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n"
+                                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                      "Sec-WebSocket-Version: 13\r\n\r\n", since);
+    } else if (c->last_event_id >= 0) {
+        n = snprintf(req, sizeof req, "GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n"
+                                      "Last-Event-ID: %ld\r\n\r\n", c->last_event_id);
+    } else {
+        n = snprintf(req, sizeof req, "GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n");
+    }
     if (send_all(c->fd, req, (size_t)n) < 0) return -1;
     adv_nonblock(c->fd);
     c->in_head = 1;
     c->head_seen = 0;
     c->line_len = 0;
     c->has_data = 0;
+    c->frame_head_len = c->frame_head_need = 0;
+    c->payload_left = 0;
     return 0;
+}
+
+/* One event arrived: count it, check its order and its data. */
+static void client_event(struct client *c, long id, const char *data)
+{
+    if (id < 1 || id > EVENTS) { c->out_of_order++; return; }
+    if (c->seen[id] < 255) c->seen[id]++;
+    if (id != c->last_dispatched + 1) c->out_of_order++;
+    c->last_dispatched = id;
+    char want[32];
+    snprintf(want, sizeof want, "event %ld", id);
+    if (strcmp(data, want) != 0) c->wrong_data++;
+}
+
+/* A whole WebSocket frame's first bytes (c->line): an event
+ * {"id":N,"data":"event N"}, or a gap notice. */
+static void client_frame(struct client *c)
+{
+    c->line[c->line_len] = '\0';
+    if (c->opcode != 1) return;                  /* pings and pongs: nothing to count */
+    if (strstr(c->line, "\"gap\"")) { c->gaps++; return; }
+    const char *data = strstr(c->line, "\"data\":\"");
+    char text[64] = "";
+    if (data) {
+        snprintf(text, sizeof text, "%s", data + 8);
+        char *quote = strchr(text, '"');
+        if (quote) *quote = '\0';
+    }
+    if (strncmp(c->line, "{\"id\":", 6) == 0) client_event(c, atol(c->line + 6), text);
+}
+
+/* One byte of WebSocket frames (RFC 6455 §5.2; server frames are never
+ * masked): gather the header, then the payload's first bytes. */
+static void client_ws_byte(struct client *c, unsigned char b)
+{
+    if (c->payload_left == 0 && c->frame_head_need == 0) {
+        c->frame_head_len = 0;
+        c->frame_head_need = 2;
+    }
+    if (c->frame_head_len < c->frame_head_need) {
+        c->frame_head[c->frame_head_len++] = b;
+        if (c->frame_head_len == 2) {
+            unsigned len7 = c->frame_head[1] & 0x7f;
+            c->frame_head_need = len7 == 126 ? 4 : len7 == 127 ? 10 : 2;
+        }
+        if (c->frame_head_len < c->frame_head_need) return;
+        unsigned len7 = c->frame_head[1] & 0x7f;
+        unsigned long long len = len7;
+        if (len7 == 126) len = (unsigned long long)c->frame_head[2] << 8 | c->frame_head[3];
+        if (len7 == 127) {
+            len = 0;
+            for (int i = 2; i < 10; i++) len = len << 8 | c->frame_head[i];
+        }
+        c->opcode = c->frame_head[0] & 0x0f;
+        c->payload_left = len;
+        c->frame_head_need = 0;
+        c->line_len = 0;
+        if (len == 0) client_frame(c);
+        return;
+    }
+    if (c->line_len < sizeof c->line - 1) c->line[c->line_len++] = (char)b;
+    if (--c->payload_left == 0) client_frame(c);
 }
 
 /* §9.2.6: an empty line dispatches the block. */
@@ -82,14 +164,7 @@ static void client_dispatch(struct client *c)
     c->last_event_id = c->id_buffer;
     if (!c->has_data) return;
     c->has_data = 0;
-    long id = c->id_buffer;
-    if (id < 1 || id > EVENTS) { c->out_of_order++; return; }
-    if (c->seen[id] < 255) c->seen[id]++;
-    if (id != c->last_dispatched + 1) c->out_of_order++;
-    c->last_dispatched = id;
-    char want[32];
-    snprintf(want, sizeof want, "event %ld", id);
-    if (strcmp(c->data, want) != 0) c->wrong_data++;
+    client_event(c, c->id_buffer, c->data);
 }
 
 static void client_line(struct client *c)
@@ -119,7 +194,8 @@ static int client_pump(struct client *c)
                 if (c->head_seen == 4) c->in_head = 0;
                 continue;
             }
-            if (b == '\n') client_line(c);
+            if (c->websocket) client_ws_byte(c, (unsigned char)b);
+            else if (b == '\n') client_line(c);
             else if (c->line_len < sizeof c->line - 1) c->line[c->line_len++] = b;
         }
     }
@@ -153,24 +229,21 @@ static long long settle(long long since)
     return adv_now_ms() - since;
 }
 
-int main(void)
+/* One server, two storms. */
+static void run_storm(const char *server, int websocket)
 {
-    adv_raise_fd_limit(SUBSCRIBERS + 256);
-    int missing = 0;
-    if (!adv_have_server("sse", &missing)) {
-        printf("result: skipped, no SSE server\n");
-        return adv_exit(1);
-    }
     char feed[16];
     snprintf(feed, sizeof feed, "%d", FEED);
     const char *args[] = {"-t", "0", "-b", feed, NULL};
     struct test_server ts;
-    if (adv_server_start(&ts, "sse", args) != 0) {
-        adv_fail("sse did not start");
-        return adv_exit(0);
+    if (adv_server_start(&ts, server, args) != 0) {
+        adv_fail("%s did not start", server);
+        return;
     }
     port = ts.port;
+    memset(clients, 0, sizeof clients);
     for (int i = 0; i < SUBSCRIBERS; i++) {
+        clients[i].websocket = websocket;
         clients[i].id_buffer = clients[i].last_event_id = -1;
         if (client_connect(&clients[i]) < 0) adv_fail("client %d could not connect", i);
     }
@@ -186,17 +259,17 @@ int main(void)
         int n = snprintf(req, sizeof req, "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n%s",
                          bn, body);
         if (send_all(pub, req, (size_t)n) < 0 || read_reply(pub, &reply, 5000) != 200) {
-            adv_fail("publishing event %d failed", id);
+            adv_fail("%s: publishing event %d failed", server, id);
             break;
         }
-        if (id == EVENTS / 3) {                  /* storm 1: the server drops everyone */
+        if (id == EVENTS / 3 && !websocket) {    /* SSE storm 1: the server drops everyone */
             storm = 0;
             storm_start = adv_now_ms();
             int status = http_once(port, "POST /events/drop HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
                                    &reply);
             ADV_CHECK(status == 200, "POST /events/drop answered %d", status);
-        } else if (id == 2 * EVENTS / 3) {       /* storm 2: every client resets its own stream */
-            storm = 1;
+        } else if (id == EVENTS / 3 || id == 2 * EVENTS / 3) {   /* every client resets its own */
+            storm = id == EVENTS / 3 ? 0 : 1;
             storm_start = adv_now_ms();
             for (int i = 0; i < SUBSCRIBERS; i++) {
                 adv_close_reset(clients[i].fd);
@@ -212,7 +285,6 @@ int main(void)
         }
     }
     if (storm >= 0) storm_ms[storm] = settle(storm_start);
-    long long storm1_ms = storm_ms[0], storm2_ms = storm_ms[1];
     /* Let the last events arrive. */
     long long deadline = adv_now_ms() + SETTLE_BOUND_MS * adv_slowdown();
     for (;;) {
@@ -236,24 +308,36 @@ int main(void)
         if (c->fd >= 0) close(c->fd);
     }
     close(pub);
-    ADV_CHECK(lost == 0, "%ld events lost", lost);
-    ADV_CHECK(doubled == 0, "%ld events delivered twice", doubled);
-    ADV_CHECK(disorder == 0, "%ld events out of order", disorder);
-    ADV_CHECK(wrong == 0, "%ld events with the wrong data", wrong);
-    ADV_CHECK(gaps == 0, "%ld gap notices, with a feed that kept every event", gaps);
-    ADV_CHECK(reconnects == 2 * SUBSCRIBERS, "%ld reconnections, want %d (two storms)", reconnects,
+    ADV_CHECK(lost == 0, "%s: %ld events lost", server, lost);
+    ADV_CHECK(doubled == 0, "%s: %ld events delivered twice", server, doubled);
+    ADV_CHECK(disorder == 0, "%s: %ld events out of order", server, disorder);
+    ADV_CHECK(wrong == 0, "%s: %ld events with the wrong data", server, wrong);
+    ADV_CHECK(gaps == 0, "%s: %ld gap notices, with a feed that kept every event", server, gaps);
+    ADV_CHECK(reconnects == 2 * SUBSCRIBERS, "%s: %ld reconnections, want %d (two storms)", server, reconnects,
               2 * SUBSCRIBERS);
     long long bound = SETTLE_BOUND_MS * adv_slowdown();
-    ADV_CHECK(storm1_ms >= 0 && storm1_ms < bound && storm2_ms >= 0 && storm2_ms < bound,
-              "a storm did not settle within %lld ms", bound);
+    ADV_CHECK(storm_ms[0] >= 0 && storm_ms[0] < bound && storm_ms[1] >= 0 && storm_ms[1] < bound,
+              "%s: a storm did not settle within %lld ms", server, bound);
     int status = server_stop(&ts);
-    ADV_CHECK(status == 0, "sse exited with %d", status);
-    printf("storm 1 (server dropped all %d streams): every client back on a stream in %lld ms, "
-           "events published meanwhile\n", SUBSCRIBERS, storm1_ms);
-    printf("storm 2 (all %d clients reset their streams): every client back on a stream in %lld ms, "
-           "events published meanwhile\n", SUBSCRIBERS, storm2_ms);
-    printf("result: %d subscribers x %d events = %d deliveries checked through %ld reconnections: "
-           "lost %ld, doubled %ld, out of order %ld, gaps %ld\n", SUBSCRIBERS, EVENTS, SUBSCRIBERS * EVENTS,
-           reconnects, lost, doubled, disorder, gaps);
+    ADV_CHECK(status == 0, "%s exited with %d", server, status);
+    printf("%-9s storm 1 (%s): all %d back on a stream in %lld ms; storm 2 (all clients reset): in %lld ms; "
+           "events published meanwhile\n", server, websocket ? "all clients reset" : "the server dropped every stream",
+           SUBSCRIBERS, storm_ms[0], storm_ms[1]);
+    printf("%-9s %d subscribers x %d events = %d deliveries checked through %ld reconnections: "
+           "lost %ld, doubled %ld, out of order %ld, gaps %ld\n", server, SUBSCRIBERS, EVENTS,
+           SUBSCRIBERS * EVENTS, reconnects, lost, doubled, disorder, gaps);
+    total_checked += SUBSCRIBERS * EVENTS;
+    total_lost += lost;
+    total_doubled += doubled;
+}
+
+int main(void)
+{
+    adv_raise_fd_limit(SUBSCRIBERS + 256);
+    int missing = 0, tried = 0;
+    if (adv_have_server("sse", &missing)) { run_storm("sse", 0); tried++; } else missing = 1;
+    if (adv_have_server("websocket", &missing)) { run_storm("websocket", 1); tried++; } else missing = 1;
+    printf("result: %ld deliveries checked on %d servers through two reconnection storms each: "
+           "lost %ld, doubled %ld; %d failures\n", total_checked, tried, total_lost, total_doubled, adv_failures());
     return adv_exit(missing);
 }
