@@ -9,6 +9,8 @@
  * host or a killed browser tab), a quarter closed (FIN), and a quarter
  * reset only after an event was queued to them (the server is writing to
  * them when they go). What must hold:
+ *   - while held, each client costs the server under PER_CLIENT_BOUND bytes
+ *     of RSS: nothing but its struct conn is kept for it;
  *   - /stats connections_open and subscribers return to the baseline (the
  *     /stats request itself: 1 and 0), within SETTLE_BOUND_MS;
  *   - the server's descriptor count (/proc/PID/fd) returns to the baseline:
@@ -30,6 +32,7 @@ enum {
     CLIENTS = 2000,          /* per server */
     SETTLE_BOUND_MS = 5000,
     HELD_AT_SHUTDOWN = 500,  /* clients held when SIGTERM comes */
+    PER_CLIENT_BOUND = 4096, /* RSS bytes per held client: a 4 KiB buffer each would break it */
 };
 
 struct kind {
@@ -82,6 +85,7 @@ static void vanish(const struct kind *k)
     }
     long newest = publish_event(ts.port, "before");
     long fds0 = idle_fd_count(&ts);
+    long rss0 = adv_rss_kb(ts.pid);
     char request[512];
     int n = snprintf(request, sizeof request, k->request, newest);
 
@@ -98,6 +102,7 @@ static void vanish(const struct kind *k)
     long want = strcmp(k->counter, "connections_open") == 0 ? opened + 1 : opened;
     long held = wait_field(ts.port, k->counter, want, 10000 * adv_slowdown());
     long fds_peak = adv_fd_count(ts.pid);
+    long per_client = opened ? (adv_rss_kb(ts.pid) - rss0) * 1024 / opened : 0;
     ADV_CHECK(held == want, "%s: %ld of %ld clients held", k->server, held, want);
 
     /* Vanish: half reset, a quarter closed; then an event for the last
@@ -115,6 +120,10 @@ static void vanish(const struct kind *k)
     for (long long deadline = adv_now_ms() + 1000; fds_now > fds0 && adv_now_ms() < deadline; usleep(10000))
         fds_now = adv_fd_count(ts.pid);
     long long settled = adv_now_ms() - t0;
+    printf("%-9s held clients cost %ld bytes of RSS each (bound %d: no buffer is kept for an idle one)\n",
+           k->server, per_client, PER_CLIENT_BOUND * adv_slowdown());
+    ADV_CHECK(per_client < PER_CLIENT_BOUND * adv_slowdown(), "%s: %ld bytes per held client", k->server,
+              per_client);
     printf("%-9s %d clients held (%s %ld), vanished (%d reset, %d closed, %d reset with an event in flight); "
            "back to %ld open, %ld subscribers in %lld ms; fds %ld -> %ld -> %ld\n",
            k->server, opened, k->counter, held, half, three_quarters - half, opened - three_quarters,
