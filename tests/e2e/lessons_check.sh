@@ -26,6 +26,12 @@ unset RUNS STUDENT_DIR PORT               # lesson 09 grades against its kept sa
 export MAKE="make -j2"
 PROOF=build/lessons-proof
 mkdir -p "$PROOF"
+# Two make test at once would build into the same lesson directories: the
+# second waits for the first (flock, when the machine has it).
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$PROOF.lock"
+    flock -w 240 9 || echo "note: another lessons_check.sh still holds $PROOF.lock; going on"
+fi
 
 # Copy lessons/$1 as committed (or as it is, when untracked) to $PROOF/$1.
 starter_copy() {
