@@ -8,11 +8,15 @@
 #
 # inside backquotes: a path (relative to the repository root) that exists,
 # a colon, and an extended regular expression (grep -E) between slashes,
-# for example `sse/sse.c:/^static void deliver/`. The regex may not hold a
-# backquote; a slash inside it needs no escape (the anchor ends at the last
-# slash before the closing backquote). The anchor is good when the regex
-# matches exactly one line of the file: none means the code moved or was
-# renamed, two means the anchor no longer says which place it means.
+# for example `polling/polling.c:/^static int on_request/`. The path holds
+# letters, digits and . _ / - only. The regex may not hold a backquote nor
+# begin with a slash (`http://host/` is a URL, not an anchor); a slash
+# inside it needs no escape (the anchor ends at the last slash before the
+# closing backquote). The anchor is good when the regex matches exactly one
+# line of the file: none means the code moved or was renamed, two means the
+# anchor no longer says which place it means. A function declared above its
+# definition matches twice; anchor the definition with `\(.*\)$` (its line
+# ends in ")", the prototype's in ";").
 #
 # Markdown files are found everywhere in the repository except node_modules,
 # build, bin, .git and bench/results. Prints one line per broken anchor
