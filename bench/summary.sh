@@ -55,8 +55,9 @@ echo
 echo "## Every run"
 echo
 echo "*server waited* is how long the server was ready to run but waiting for a"
-echo "CPU (taken by other programs) during the run, against the CPU it used: when"
-echo "it is large, that run's latency measures the machine more than the server."
+echo "CPU during the run (other programs, or the kernel's network work on that CPU),"
+echo "against the CPU it used: when it is large, that run's latency measures the"
+echo "machine more than the server."
 echo
 echo "| technique | clients | rate/s | subscribed | p50 ms | p99 ms | max ms | lost | bytes/delivery | requests/delivery | empty polls | server CPU µs/delivery | server CPU ms | server waited ms | loadgen busy |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
