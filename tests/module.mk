@@ -16,7 +16,7 @@ $(BIN)/tests/test_hostile_net: $(B)/tests/integration/test_hostile_net.o $(B)/te
 # are not built and the script skips (a failure under CI=true).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := http ws_frame utf8 sse
+FUZZ_TARGETS := http ws_frame utf8 sse static
 FUZZ_BINS    := $(FUZZ_TARGETS:%=bin/fuzz/fuzz_%)
 FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 $(WARN) -D_GNU_SOURCE -Icore -Iwebsocket -Isse
@@ -32,6 +32,8 @@ bin/fuzz/fuzz_ws_frame: tests/fuzz/fuzz_ws_frame.c $(or $(WS_FRAME_SRC),websocke
 bin/fuzz/fuzz_utf8: tests/fuzz/fuzz_utf8.c core/utf8.c core/utf8.h
 	$(FUZZ_LINK)
 bin/fuzz/fuzz_sse: tests/fuzz/fuzz_sse.c $(or $(SSE_ENCODE_SRC),sse/sse_encode.c) sse/sse_encode.h
+	$(FUZZ_LINK)
+bin/fuzz/fuzz_static: tests/fuzz/fuzz_static.c core/static.c core/buf.c core/static.h
 	$(FUZZ_LINK)
 
 SLOW_TESTS += tests/fuzz/run-fuzz.sh

@@ -4,7 +4,7 @@
 # Usage: tests/fuzz/run-fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS  how long each target fuzzes (default 10: what `make test` runs;
 #            `make fuzz` passes FUZZ_SECONDS, default 60)
-#   TARGET   http ws_frame utf8 sse (default: all four)
+#   TARGET   http ws_frame utf8 sse static (default: all five)
 #
 # Each target first runs every file of its seed corpus (tests/fuzz/corpus/T)
 # and of its regressions (tests/fuzz/regress/T: inputs that once crashed),
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/../.."
 
 secs="${1:-10}"
 [ $# -gt 0 ] && shift
-targets="${*:-http ws_frame utf8 sse}"
+targets="${*:-http ws_frame utf8 sse static}"
 
 mkdir -p tests/out/fuzz
 failed="" total_runs=0
@@ -41,13 +41,14 @@ for t in $targets; do
         extra="-dict=tests/fuzz/http.dict"
     fi
     log="tests/out/fuzz/$t.log"
+    # shellcheck disable=SC2086  # dirs is meant to split
+    seeds=$(find $dirs -type f | wc -l)
     # shellcheck disable=SC2086  # dirs and extra are meant to split
     "$fuzzer" -max_total_time="$secs" -max_len=$max_len -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="tests/out/fuzz/$t-" -print_final_stats=1 $extra $dirs >"$log" 2>&1
     rc=$?
     runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
-    seeds=$(find $dirs -type f | wc -l)
     if [ $rc -ne 0 ]; then
         failed="$failed $t"
         echo "FAIL $t: the fuzzer stopped with exit $rc (log: $log)"
