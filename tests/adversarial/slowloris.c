@@ -163,7 +163,7 @@ int main(void)
 
     /* Every slow connection: 408, closed at the deadline. */
     long long first_close = -1, last_close = -1;
-    size_t answered_408 = 0, closed = 0;
+    size_t answered_408 = 0;
     for (size_t i = 0; i < nslow; i++) {
         struct slow *s = &slows[i];
         if (s->fd >= 0) {
@@ -172,7 +172,6 @@ int main(void)
             close(s->fd);
             continue;
         }
-        closed++;
         long long after = s->closed_ms - s->first_byte_ms;
         if (first_close < 0 || after < first_close) first_close = after;
         if (after > last_close) last_close = after;
@@ -202,6 +201,5 @@ int main(void)
            "after their first byte (deadline %.1f s); normal requests never slower than %.2f ms (bound %.0f ms)%s\n",
            nslow, count, answered_408, first_close / 1000.0, last_close / 1000.0, DEADLINE_MS / 1000.0, worst,
            worst_bound_ms, sanitized ? " [sanitized build: looser bounds]" : "");
-    (void)closed;
     return adv_exit(missing);
 }
