@@ -1,14 +1,15 @@
 #!/bin/sh
 # tests/e2e/bench_loss.sh — a run that loses deliveries says so.
 #
-# The baseline may queue only 4 KiB for a subscriber (-o 4096). loadgen is
-# frozen (SIGSTOP) for 1.5 s while 1-KiB events arrive at 4000/s: the
-# kernel's socket buffers fill, the baseline's cap is passed, and it drops
-# the subscribers. loadgen, resumed, reconnects them (the baseline keeps no
-# history, so what was published meanwhile is gone): the JSON must report
-# those deliveries as lost, with "ok":false and a LOST warning, and count
-# the disconnects. A generator that only counted what arrived would call
-# this run perfect.
+# The baseline may queue only 4 KiB for a subscriber (-o 4096). loadgen
+# (its subscribers and its publisher alike) is frozen for 1.5 s with SIGSTOP;
+# when it wakes, its open-loop publisher sends at once the ~6000 1-KiB
+# events that fell due meanwhile, the baseline fans out megabytes to each
+# subscriber faster than they read, passes its cap and drops them. loadgen
+# reconnects them (the baseline keeps no history, so what was published
+# meanwhile is gone): the JSON must report those deliveries as lost, with
+# "ok":false and a LOST warning, and count the disconnects. A generator that
+# only counted what arrived would call this run perfect.
 set -u
 . "$(dirname "$0")/bench_lib.sh"
 
