@@ -72,8 +72,10 @@ static void flood_one(const char *name)
     int opened = 0;
     for (int i = 0; i < FLOOD; i++)
         if ((flood[i] = adv_connect(ts.port, 0)) >= 0) opened++;
-    usleep(300 * 1000);                                     /* let it take what it can */
-    long held = adv_fd_count(ts.pid);
+    long held = adv_fd_count(ts.pid);                      /* let it take what it can */
+    for (long long until = adv_now_ms() + 3000; held < FD_LIMIT - 2 && adv_now_ms() < until; usleep(20000))
+        held = adv_fd_count(ts.pid);
+    usleep(100 * 1000);                                     /* it has hit EMFILE by now */
     long cpu0 = adv_cpu_ms(ts.pid);
     usleep(HOLD_MS * 1000);
     long cpu = adv_cpu_ms(ts.pid) - cpu0;
