@@ -72,6 +72,10 @@ static const char *const seeds[] = {
     "OPTIONS /publish HTTP/1.1\r\nHost: t\r\nOrigin: http://x\r\nAccess-Control-Request-Method: POST\r\n\r\n",
     "HEAD /stats HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /stats HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
     "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\nHost: t\r\n\r\n",
+    /* requests pipelined behind one the technique holds */
+    "GET /events HTTP/1.1\r\nHost: t\r\n\r\nGET /stats HTTP/1.1\r\nHost: t\r\n\r\n",
+    "GET /poll?since=0 HTTP/1.1\r\nHost: t\r\n\r\nGET /poll?since=1&timeout=0 HTTP/1.1\r\nHost: t\r\n\r\n"
+    "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi",
 };
 enum { SEED_COUNT = sizeof seeds / sizeof seeds[0] };
 
