@@ -18,6 +18,10 @@
  * -o OUTCAP (bytes one subscriber may have queued before it is dropped),
  * -q quiet; -t, -b, -w are accepted and ignored so a script can start it
  * like any server. The first stdout line is "listening on tcp://ADDR:PORT/".
+ *
+ * Two faults on purpose, to test that loadgen counts what goes wrong
+ * (tests/e2e/bench_loss.sh): -L N loses every Nth event (sends it to no
+ * one), -D N sends every Nth event twice.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -62,6 +66,8 @@ static struct {
     char *batch;              /* frames published since the last flush: sent to all at once */
     size_t batch_len, batch_cap, batch_events;
     size_t out_limit;         /* -o */
+    unsigned lose_every;      /* -L: every Nth event is sent to no one (0 = never) */
+    unsigned dup_every;       /* -D: every Nth event is sent twice (0 = never) */
     int quiet;
     uint64_t events, deliveries, drops, connections_total;
 } srv;
@@ -234,20 +240,25 @@ static void put_len(char *p, uint32_t n)
  * of memory. */
 static int publish(const char *frame, size_t len)
 {
-    if (srv.batch_len + len > srv.batch_cap) {
-        size_t cap = srv.batch_cap ? srv.batch_cap : 65536;
-        while (cap < srv.batch_len + len)
-            cap *= 2;
-        char *bigger = realloc(srv.batch, cap);
-        if (!bigger)
-            return -1;
-        srv.batch = bigger;
-        srv.batch_cap = cap;
-    }
-    memcpy(srv.batch + srv.batch_len, frame, len);
-    srv.batch_len += len;
-    srv.batch_events++;
     srv.events++;
+    if (srv.lose_every && srv.events % srv.lose_every == 0)
+        return 0;                             /* -L: lost on purpose */
+    int copies = srv.dup_every && srv.events % srv.dup_every == 0 ? 2 : 1;
+    for (int i = 0; i < copies; i++) {
+        if (srv.batch_len + len > srv.batch_cap) {
+            size_t cap = srv.batch_cap ? srv.batch_cap : 65536;
+            while (cap < srv.batch_len + len)
+                cap *= 2;
+            char *bigger = realloc(srv.batch, cap);
+            if (!bigger)
+                return -1;
+            srv.batch = bigger;
+            srv.batch_cap = cap;
+        }
+        memcpy(srv.batch + srv.batch_len, frame, len);
+        srv.batch_len += len;
+        srv.batch_events++;
+    }
     return 0;
 }
 
@@ -369,15 +380,17 @@ int main(int argc, char **argv)
     const char *addr = "127.0.0.1";
     int port = DEFAULT_PORT, opt;
     srv.out_limit = DEFAULT_OUT_CAP;
-    while ((opt = getopt(argc, argv, "p:a:o:qt:b:w:")) != -1) {
+    while ((opt = getopt(argc, argv, "p:a:o:qt:b:w:L:D:")) != -1) {
         switch (opt) {
         case 'p': port = atoi(optarg); break;
         case 'a': addr = optarg; break;
         case 'o': srv.out_limit = strtoull(optarg, NULL, 10); break;
         case 'q': srv.quiet = 1; break;
+        case 'L': srv.lose_every = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'D': srv.dup_every = (unsigned)strtoul(optarg, NULL, 10); break;
         case 't': case 'b': case 'w': break;   /* the servers' flags: nothing to do here */
         default:
-            fprintf(stderr, "usage: baseline [-p PORT] [-a ADDR] [-o OUTCAP] [-q]\n");
+            fprintf(stderr, "usage: baseline [-p PORT] [-a ADDR] [-o OUTCAP] [-q] [-L LOSE_EVERY] [-D DUP_EVERY]\n");
             return 1;
         }
     }

@@ -1,19 +1,16 @@
 #!/bin/sh
-# tests/e2e/bench_loss.sh — a run that loses deliveries says so.
+# tests/e2e/bench_loss.sh — loadgen counts what goes wrong, exactly.
 #
-# The baseline may queue only 4 KiB for a subscriber (-o 4096). loadgen
-# (its subscribers and its publisher alike) is frozen for 1.5 s with SIGSTOP;
-# when it wakes, its open-loop publisher sends at once the ~6000 1-KiB
-# events that fell due meanwhile, the baseline fans out megabytes to each
-# subscriber faster than they read, passes its cap and drops them. loadgen
-# reconnects them (the baseline keeps no history, so what was published
-# meanwhile is gone): the JSON must report those deliveries as lost, with
-# "ok":false and a LOST warning, and count the disconnects. A generator that
-# only counted what arrived would call this run perfect.
+# The baseline is told to lose every 10th event (-L 10: sent to no one)
+# and to send every 25th twice (-D 25). Its event count includes loadgen's
+# warm-up event, so event e is loadgen's seq e-1. For 10 clients × 200
+# events we know exactly how many deliveries must be reported lost and how
+# many duplicated; the run must also say "ok":false with a LOST warning.
+# A generator that only counted what arrived would call this run perfect.
 set -u
 . "$(dirname "$0")/bench_lib.sh"
 
-"$BIN/baseline" -p 0 -q -o 4096 >"$tmp/baseline.out" 2>&1 &
+"$BIN/baseline" -p 0 -q -L 10 -D 25 >"$tmp/baseline.out" 2>&1 &
 spid=$!
 pids="$pids $spid"
 for _ in $(seq 1 100); do
@@ -23,20 +20,23 @@ for _ in $(seq 1 100); do
 done
 [ -n "$port" ] || fail "baseline did not start"
 
-"$BIN/loadgen" -q -T baseline -u "tcp://127.0.0.1:$port" -c 4 -r 4000 -d 3 -s 1024 \
-    >"$tmp/run.json" 2>"$tmp/run.err" &
-lg=$!
-pids="$pids $lg"
-sleep 0.8
-kill -STOP $lg
-sleep 1.5
-kill -CONT $lg
-wait $lg || fail "loadgen exited $?"
-cat "$tmp/run.json"
-cat "$tmp/run.err"
+clients=10 events=200
+# The exact answer: events 2..201 carry seq 1..200.
+want_lost=$(awk -v n=$events -v c=$clients 'BEGIN { for (e = 2; e <= n + 1; e++) if (e % 10 == 0) k++; print k * c }')
+want_dup=$(awk -v n=$events -v c=$clients 'BEGIN { for (e = 2; e <= n + 1; e++) if (e % 10 != 0 && e % 25 == 0) k++; print k * c }')
+
+"$BIN/loadgen" -q -T baseline -u "tcp://127.0.0.1:$port" -c $clients -r 400 -d 0.5 -s 64 -g 1 \
+    >"$tmp/run.json" 2>"$tmp/run.err" || fail "loadgen exited $?"
+cat "$tmp/run.json" "$tmp/run.err"
 lost=$(field "$tmp/run.json" lost)
-at_least "$lost" 1 || fail "no deliveries reported lost"
+dup=$(field "$tmp/run.json" duplicates)
+[ "$(field "$tmp/run.json" events_sent)" = $events ] || fail "not $events events sent"
+[ "$lost" = "$want_lost" ] || fail "lost is $lost, want $want_lost"
+[ "$dup" = "$want_dup" ] || fail "duplicates is $dup, want $want_dup"
+[ "$(field "$tmp/run.json" unique_deliveries)" = $((clients * events - want_lost)) ] ||
+    fail "unique deliveries is not $((clients * events - want_lost))"
 grep -q '"ok":false' "$tmp/run.json" || fail "a run with losses is not marked ok:false"
-grep -q "WARNING: LOST" "$tmp/run.err" || fail "no LOST warning on stderr"
-at_least "$(field "$tmp/run.json" disconnects)" 1 || fail "the dropped subscribers were not counted"
-echo "ok: $lost lost deliveries reported, loudly"
+grep -q "WARNING: LOST $want_lost of $((clients * events)) deliveries" "$tmp/run.err" ||
+    fail "no LOST warning on stderr"
+grep -q "WARNING: $want_dup DUPLICATE deliveries" "$tmp/run.err" || fail "no DUPLICATE warning on stderr"
+echo "ok: exactly $lost lost and $dup duplicated deliveries reported, loudly"
