@@ -3,12 +3,13 @@
 # against the student's files, run them, and say in plain words which
 # behaviours work and which do not. `make lesson N=NN` calls it.
 #
-# Usage: lessons/grade.sh NN [--server] [--dir DIR] [--reference]
+# Usage: lessons/grade.sh NN [--server] [--dir DIR] [--reference] [--build-only]
 #   NN           the lesson number (1, 01 and 01-http-by-hand all work)
 #   --server     build the real server with the student's files in it and
 #                start it in the foreground (Ctrl-C stops it)
 #   --dir DIR    take the student's files from DIR instead of lessons/NN-*/
 #   --reference  grade the project's own files (the proof in make test)
+#   --build-only build what the grading needs, and stop
 #
 # Each lesson folder has a lesson.conf (plain shell, read here) that names:
 #   UNITS        "VAR=file ..."  the files the student writes, and the make
@@ -43,12 +44,13 @@ usage() {
 [ $# -ge 1 ] && [ -n "$1" ] || usage
 want=$1
 shift
-serve=0 from_dir="" reference=0
+serve=0 from_dir="" reference=0 build_only=0
 while [ $# -gt 0 ]; do
     case $1 in
         --server) serve=1 ;;
         --dir) [ $# -ge 2 ] || usage; from_dir=$2; shift ;;
         --reference) reference=1 ;;
+        --build-only) build_only=1 ;;
         *) usage ;;
     esac
     shift
@@ -144,6 +146,10 @@ if [ $serve -eq 1 ]; then
 fi
 
 # ---- grading ----
+if [ $build_only -eq 1 ]; then
+    [ -n "$targets" ] && build $targets
+    exit 0
+fi
 say "Grading lesson $LESSON: your files in $SRC_DIR"
 [ -n "$targets" ] && build $targets
 
@@ -181,8 +187,16 @@ summarise() {
                     msg = $7; for (i = 8; i <= NF; i++) msg = msg ":" $i
                     sub(/^ /, "", msg)
                     first[key] = msg; where[key] = $1 ":" $2; kind[key] = $3
+                    more = 3; continuing = key    # a message may run over lines
+                    next
                 }
             }
+            continuing = ""
+            next
+        }
+        continuing != "" && more > 0 && $0 !~ /^[ \t]*$/ && $0 !~ /^([0-9]+%: Checks:|Results for all suites run:|Running suite)/ {
+            first[continuing] = first[continuing] " / " $0
+            more--
         }
         END {
             for (i = 1; i <= n; i++) {
