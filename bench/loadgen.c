@@ -148,7 +148,7 @@ static struct {
     uint64_t t0_ns;            /* scheduled time of event 1 */
     uint64_t period_ns;
     uint64_t sent, acked, publish_errors;
-    int phase;                 /* 0 subscribe, 1 settle, 2 publish, 3 drain, 4 done */
+    int phase;                 /* 0 subscribe, 1 settle, 2 publish, 3 drain, 5 last /stats, 4 done */
     double phase_deadline;
     double hard_deadline;      /* the whole run stops by then, whatever happens */
     int subscribed_at_start;   /* subscribers when publishing began: each must get every event */
@@ -792,6 +792,9 @@ static struct {
     int reopened;              /* times the connection was reopened mid-run */
     int closed;                /* the server closed it (an idle keep-alive) */
     int pings;                 /* GET /stats sent to keep it open, not yet answered */
+    int stats;                 /* the /stats that bracket publishing: 0 none, 1 first asked,
+                                * 2 first answered, 3 last asked, 4 last answered */
+    int64_t stats_first, stats_last; /* the server's "deliveries" counter in them, or -1 */
     double last_ping;          /* ev_now of the last one */
 } pub;
 
@@ -849,6 +852,23 @@ static void pub_queue(const char *p, size_t n)
 
 static void start_drain(void);
 
+/* The "deliveries" counter of a GET /stats answer, or -1. */
+static int64_t stats_deliveries(const char *body, size_t len)
+{
+    const char *p = find(body, len, "\"deliveries\":");
+    return p ? (int64_t)parse_u64(p + 13, body + len, NULL) : -1;
+}
+
+/* Ask the server for its /stats on the publisher's connection (our servers
+ * count their deliveries: loadgen's count is checked against theirs). */
+static void pub_ask_stats(void)
+{
+    char req[128];
+    int n = snprintf(req, sizeof req, "GET /stats HTTP/1.1\r\nHost: %s\r\n\r\n", opt.host);
+    pub_queue(req, (size_t)n);
+    pub_flush();
+}
+
 /* Count the server's answers to our POSTs (each: a head and a small body). */
 static void pub_read_answers(void)
 {
@@ -886,8 +906,13 @@ static void pub_read_answers(void)
         if (head == WIRE_MORE || h.content_length < 0
             || pub.in_len - used - (size_t)head < (size_t)h.content_length)
             break;
+        const char *body = pub.in + used + head;
         if (pub.pings > 0)
             pub.pings--;                    /* answers come in order: the pings were first */
+        else if (pub.stats == 1)
+            pub.stats_first = stats_deliveries(body, (size_t)h.content_length), pub.stats = 2;
+        else if (pub.stats == 3 && run.acked + run.publish_errors >= run.sent)
+            pub.stats_last = stats_deliveries(body, (size_t)h.content_length), pub.stats = 4;
         else if (h.status == 200)
             run.acked++;
         else
@@ -1078,6 +1103,11 @@ static void start_publishing(void)
      * server out of file descriptors could not accept it.) */
     if (run.events_total > 0 && pub.closed && pub_reopen() < 0)
         run.events_total = 0;                /* nothing can be published: say so, end */
+    pub.stats_first = pub.stats_last = -1;
+    if (opt.technique != T_BASELINE && run.events_total > 0) {
+        pub_ask_stats();                     /* answered before any POST: in order */
+        pub.stats = 1;
+    }
     getrusage(RUSAGE_SELF, &run.ru_publish);
     run.phase = 2;
     run.publish_start_ns = now_ns();
@@ -1180,7 +1210,19 @@ static void on_phase(struct ev_loop *loop, ev_timer *w, int revents)
         break;
     case 3:                                  /* draining */
         if ((run.events_total > 0 && run.unique >= run.events_total * (uint64_t)run.subscribed_at_start)
-            || now > run.phase_deadline)
+            || now > run.phase_deadline) {
+            if (pub.stats == 2 && !pub.closed) {
+                pub_ask_stats();             /* the server's own count, then finish */
+                pub.stats = 3;
+                run.phase = 5;
+                run.phase_deadline = now + 1.0;
+            } else {
+                finish();
+            }
+        }
+        break;
+    case 5:                                  /* waiting for the last /stats */
+        if (pub.stats == 4 || now > run.phase_deadline)
             finish();
         break;
     }
@@ -1253,6 +1295,8 @@ static void print_json(FILE *f)
             h->count ? us(h->min) : 0, hist_mean(h) / 1000.0, us(hist_percentile(h, 50)),
             us(hist_percentile(h, 90)), us(hist_percentile(h, 99)), us(hist_percentile(h, 99.9)),
             us(h->max));
+    fprintf(f, ",\"server_deliveries\":%lld", pub.stats == 4 && pub.stats_first >= 0 && pub.stats_last >= 0
+            ? (long long)(pub.stats_last - pub.stats_first) : -1LL);
     fprintf(f, ",\"connect_us\":{\"mean\":%.1f,\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}",
             hist_mean(&run.connect_cost) / 1000.0, us(hist_percentile(&run.connect_cost, 50)),
             us(hist_percentile(&run.connect_cost, 99)), us(run.connect_cost.count ? run.connect_cost.max : 0));
@@ -1562,6 +1606,10 @@ int main(int argc, char **argv)
         warn("%" PRIu64 " DUPLICATE deliveries", run.duplicates);
     if (run.sent < run.events_planned)
         warn("only %" PRIu64 " of %" PRIu64 " events could be published", run.sent, run.events_planned);
+    if (pub.stats == 4 && pub.stats_first >= 0 && pub.stats_last >= 0
+        && (uint64_t)(pub.stats_last - pub.stats_first) != run.deliveries)
+        warn("the server counted %lld deliveries, loadgen received %" PRIu64,
+             (long long)(pub.stats_last - pub.stats_first), run.deliveries);
     if (run.acked < run.sent)
         warn("the server answered only %" PRIu64 " of %" PRIu64 " POST /publish", run.acked, run.sent);
     if (loadgen_busy() > 0.9)

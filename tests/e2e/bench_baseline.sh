@@ -4,6 +4,8 @@
 # deliveries, every one unique, none lost and none duplicated; then the same
 # for each of the four servers that is built (a smaller run), so a wrong
 # count in any technique's parser fails here and not silently in a chart.
+# For the servers, loadgen's count must also equal the server's own
+# (the "deliveries" of its /stats, which loadgen reads before and after).
 set -u
 . "$(dirname "$0")/bench_lib.sh"
 
@@ -31,5 +33,7 @@ for t in polling longpoll sse websocket; do
     d=$(field "$tmp/$t.json" unique_deliveries)
     [ "$d" = 1000 ] || { cat "$tmp/$t.json"; fail "$t: $d unique deliveries, want 20 × 50 = 1000"; }
     [ "$(field "$tmp/$t.json" duplicates)" = 0 ] || fail "$t: duplicates"
-    echo "ok: $t 20 × 50 = 1000 deliveries, none lost or duplicated"
+    sd=$(field "$tmp/$t.json" server_deliveries)
+    [ "$sd" = 1000 ] || fail "$t: the server counted $sd deliveries, loadgen 1000"
+    echo "ok: $t 20 × 50 = 1000 deliveries, none lost or duplicated; the server counted 1000 too"
 done
