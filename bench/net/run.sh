@@ -19,6 +19,9 @@
 # the link lets through unimpaired: it plays a backend next to the server,
 # so latency is what the subscribers' network adds, not the publisher's.
 #
+# `bench/net/run.sh all` runs the four in turn and then draws one chart and
+# table across them (bench/results/net/compare.*).
+#
 # Needs root (namespaces, TUN, nftables). Without it: says so, exits 2.
 # Everything it creates is removed on every exit (trap). QUICK=1: 3 s runs.
 # Writes bench/results/net-PROFILE/: runs.jsonl, runs.csv, summary.md, charts.
@@ -30,13 +33,30 @@ BIN=${BIN:-bin}
 QUICK=${QUICK:-}
 [ "$QUICK" = "0" ] && QUICK=""
 
+# `all`: every profile in turn, then one chart and table across them.
+if [ "$PROFILE" = all ]; then
+    rc=0
+    for p in clean rtt50 loss1 jitter; do
+        "$0" "$p" || rc=$?
+        [ $rc -eq 2 ] && exit 2          # no root, or a tool missing: the rest would fail the same way
+    done
+    mkdir -p bench/results/net
+    python3 bench/net/compare.py bench/results >bench/results/net/compare.md
+    command -v gnuplot >/dev/null 2>&1 &&
+        gnuplot -e "dir='bench/results/net'; out='bench/results/net/compare'" bench/net/compare.gp.in \
+            2>bench/results/net/gnuplot.log || echo "net: compare chart FAILED: $(tail -2 bench/results/net/gnuplot.log)"
+    cat bench/results/net/compare.md
+    echo "net: all profiles: bench/results/net/compare.md and compare.svg/png; each profile in bench/results/net-PROFILE/"
+    exit $rc
+fi
+
 case $PROFILE in
 clean)  DELAY=0;  JITTER=0;  LOSS=0 ;;
 rtt50)  DELAY=25; JITTER=0;  LOSS=0 ;;
 loss1)  DELAY=25; JITTER=0;  LOSS=1 ;;
 jitter) DELAY=25; JITTER=10; LOSS=0 ;;
 *)
-    echo "usage: bench/net/run.sh clean|rtt50|loss1|jitter   (make bench NET=PROFILE)" >&2
+    echo "usage: bench/net/run.sh clean|rtt50|loss1|jitter|all   (make bench NET=PROFILE)" >&2
     exit 2 ;;
 esac
 
