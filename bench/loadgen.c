@@ -1230,6 +1230,13 @@ static void on_phase(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ==== Report ==== */
 
+/* The server's own count of deliveries while we published, or -1. */
+static long long server_deliveries(void)
+{
+    return pub.stats == 4 && pub.stats_first >= 0 && pub.stats_last >= 0
+           ? (long long)(pub.stats_last - pub.stats_first) : -1LL;
+}
+
 static double per(double a, double b) { return b > 0 ? a / b : 0; }
 
 /* The machine's 1-minute load average, 0 if unknown. */
@@ -1295,8 +1302,7 @@ static void print_json(FILE *f)
             h->count ? us(h->min) : 0, hist_mean(h) / 1000.0, us(hist_percentile(h, 50)),
             us(hist_percentile(h, 90)), us(hist_percentile(h, 99)), us(hist_percentile(h, 99.9)),
             us(h->max));
-    fprintf(f, ",\"server_deliveries\":%lld", pub.stats == 4 && pub.stats_first >= 0 && pub.stats_last >= 0
-            ? (long long)(pub.stats_last - pub.stats_first) : -1LL);
+    fprintf(f, ",\"server_deliveries\":%lld", server_deliveries());
     fprintf(f, ",\"connect_us\":{\"mean\":%.1f,\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}",
             hist_mean(&run.connect_cost) / 1000.0, us(hist_percentile(&run.connect_cost, 50)),
             us(hist_percentile(&run.connect_cost, 99)), us(run.connect_cost.count ? run.connect_cost.max : 0));
@@ -1347,7 +1353,8 @@ static void print_csv(FILE *f, int header)
                 "connect_p50_us,connect_p99_us,subscribe_p50_us,subscribe_p99_us,connect_errors,"
                 "bytes_in,bytes_out,requests,empty_polls,requests_per_s,bytes_per_delivery,requests_per_delivery,"
                 "server_cpu_us_per_delivery,deliveries_per_server_cpu_s,server_mem_per_conn_bytes,"
-                "server_rss_subscribed_kb,loadgen_busy,server_wait_us_run,server_cpu_us_run,loadavg_1m\n");
+                "server_rss_subscribed_kb,loadgen_busy,server_wait_us_run,server_cpu_us_run,loadavg_1m,"
+                "deliveries,server_deliveries\n");
     uint64_t expected = run.events_total * (uint64_t)run.subscribed_at_start;
     double cpu_run_us = run.after.ok && run.subscribed.ok
                         ? (double)(run.after.cpu_ns - run.subscribed.cpu_ns) / 1000.0 : -1;
@@ -1374,9 +1381,9 @@ static void print_csv(FILE *f, int header)
                 ? ((double)run.subscribed.rss_bytes - (double)run.before.rss_bytes) / run.subscribed_at_start : -1,
             run.subscribed.rss_bytes / 1024, loadgen_busy());
     /* Appended later, so the columns above keep their numbers. */
-    fprintf(f, ",%.0f,%.0f,%.2f\n",
+    fprintf(f, ",%.0f,%.0f,%.2f,%" PRIu64 ",%lld\n",
             run.after.ok && run.subscribed.ok ? (double)(run.after.wait_ns - run.subscribed.wait_ns) / 1000.0 : -1,
-            cpu_run_us, load_average());
+            cpu_run_us, load_average(), run.deliveries, server_deliveries());
 }
 
 /* The latency distribution: "percentile latency_us" lines, for the
@@ -1606,10 +1613,9 @@ int main(int argc, char **argv)
         warn("%" PRIu64 " DUPLICATE deliveries", run.duplicates);
     if (run.sent < run.events_planned)
         warn("only %" PRIu64 " of %" PRIu64 " events could be published", run.sent, run.events_planned);
-    if (pub.stats == 4 && pub.stats_first >= 0 && pub.stats_last >= 0
-        && (uint64_t)(pub.stats_last - pub.stats_first) != run.deliveries)
+    if (server_deliveries() >= 0 && (uint64_t)server_deliveries() != run.deliveries)
         warn("the server counted %lld deliveries, loadgen received %" PRIu64,
-             (long long)(pub.stats_last - pub.stats_first), run.deliveries);
+             server_deliveries(), run.deliveries);
     if (run.acked < run.sent)
         warn("the server answered only %" PRIu64 " of %" PRIu64 " POST /publish", run.acked, run.sent);
     if (loadgen_busy() > 0.9)

@@ -67,7 +67,7 @@ awk -F, 'NR > 1 {
         $1, $3, $5, $4, $15/1000, $17/1000, $19/1000, $12, $31, $32, $29, $33, $39/1000, $38/1000, $37*100 }' "$csv"
 echo
 
-bad=$(awk -F, 'NR > 1 && ($12 > 0 || $13 > 0 || $4 < $3) { if ($2 != "") $1 = $2; printf "- **%s c=%d r=%g**: lost %d, duplicates %d, subscribed %d of %d\n", $1, $3, $5, $12, $13, $4, $3 }' "$csv")
+bad=$(awk -F, 'NR > 1 && ($12 > 0 || $13 > 0 || $4 < $3 || ($42 != "" && $42 >= 0 && $42 != $41)) { if ($2 != "") $1 = $2; printf "- **%s c=%d r=%g**: lost %d, duplicates %d, subscribed %d of %d", $1, $3, $5, $12, $13, $4, $3; if ($42 != "" && $42 >= 0 && $42 != $41) printf ", the server counted %d deliveries where loadgen got %d", $42, $41; printf "\n" }' "$csv")
 echo "## Losses"
 echo
 if [ -n "$bad" ]; then
@@ -75,7 +75,8 @@ if [ -n "$bad" ]; then
     echo
     echo "$bad"
 else
-    echo "None: every subscriber got every event exactly once, in every run."
+    echo "None: every subscriber got every event exactly once, in every run (and where"
+    echo "the server counts its deliveries, its count agreed with loadgen's)."
 fi
 echo
 
