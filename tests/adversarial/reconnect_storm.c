@@ -12,12 +12,16 @@
  *   1. at event EVENTS/3 the server drops every stream at once
  *      (POST /events/drop, as a restart or a proxy would);
  *   2. at event 2*EVENTS/3 every client drops its own stream with a reset
- *      (a network blip), so the server learns of it only by the reset.
+ *      (an outage on the clients' side: the server learns of it only by
+ *      the reset) and stays away while OUTAGE_EVENTS more are published.
  * WebSocket: the same with GET /ws?since=N, the cursor a WebSocket client
- * keeps itself; both storms are client resets (there is no drop endpoint).
- * Each client reconnects at once, all of them together, and the publisher
- * does not wait for them: events published meanwhile must come through the
- * replay. What must hold: every client ends with every event 1..EVENTS,
+ * keeps itself; storm 1 is a client reset too (there is no drop endpoint).
+ * The clients reconnect all together, and the publisher does not wait for
+ * them: events published meanwhile must come through the replay. Events
+ * carry EVENT_BYTES and the out cap is OUT_CAP, so after the outage every
+ * replay is several times the cap: the server must pace it (sse.c
+ * "catching_up") rather than drop the client for it, or lose nothing if it
+ * does. What must hold: every client ends with every event 1..EVENTS,
  * each exactly once, in order, with the right data, with no gap notice (the
  * feed keeps them all). Prints the deliveries checked, events lost (0) and
  * doubled (0), and how long each storm took to settle (every client back on
@@ -38,6 +42,9 @@ enum {
     EVENTS = 300,
     FEED = 4096,              /* -b: keeps every event, so no gap is allowed */
     SETTLE_BOUND_MS = 10000,
+    OUTAGE_EVENTS = 80,       /* published while every client is away (storm 2) */
+    EVENT_BYTES = 1000,       /* "event N|" and padding */
+    OUT_CAP = 16384,          /* -o: an 80-event replay is 5x this */
 };
 
 /* One EventSource, or one WebSocket client. */
@@ -104,8 +111,8 @@ static void client_event(struct client *c, long id, const char *data)
     if (id != c->last_dispatched + 1) c->out_of_order++;
     c->last_dispatched = id;
     char want[32];
-    snprintf(want, sizeof want, "event %ld", id);
-    if (strcmp(data, want) != 0) c->wrong_data++;
+    int n = snprintf(want, sizeof want, "event %ld|", id);
+    if (strncmp(data, want, (size_t)n) != 0) c->wrong_data++;
 }
 
 /* A whole WebSocket frame's first bytes (c->line): an event
@@ -234,7 +241,11 @@ static void run_storm(const char *server, int websocket)
 {
     char feed[16];
     snprintf(feed, sizeof feed, "%d", FEED);
-    const char *args[] = {"-t", "0", "-b", feed, NULL};
+    char cap[16];
+    snprintf(cap, sizeof cap, "%d", OUT_CAP);
+    /* websocket raises its cap to fit one largest client message (-m): keep
+     * that small, so -o holds for it too. */
+    const char *args[] = {"-t", "0", "-b", feed, "-o", cap, websocket ? "-m" : NULL, "2048", NULL};
     struct test_server ts;
     if (adv_server_start(&ts, server, args) != 0) {
         adv_fail("%s did not start", server);
@@ -253,30 +264,47 @@ static void run_storm(const char *server, int websocket)
     static struct http_reply reply;
     long long storm_ms[2] = {-1, -1}, storm_start = 0;
     int storm = -1;                              /* the storm settling now, or -1 */
+    int away = 0;                                /* storm 2: the clients are gone for now */
+    static char body[EVENT_BYTES + 1], req[EVENT_BYTES + 256];
+    memset(body, 'p', EVENT_BYTES);
     for (int id = 1; id <= EVENTS; id++) {
-        char body[32], req[256];
-        int bn = snprintf(body, sizeof body, "event %d", id);
-        int n = snprintf(req, sizeof req, "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n%s",
-                         bn, body);
+        int k = snprintf(body, sizeof body, "event %d|", id);
+        body[k] = 'p';                           /* padding after the label */
+        int n = snprintf(req, sizeof req, "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n%.*s",
+                         EVENT_BYTES, EVENT_BYTES, body);
         if (send_all(pub, req, (size_t)n) < 0 || read_reply(pub, &reply, 5000) != 200) {
             adv_fail("%s: publishing event %d failed", server, id);
             break;
         }
-        if (id == EVENTS / 3 && !websocket) {    /* SSE storm 1: the server drops everyone */
+        if (id == EVENTS / 3) {                  /* storm 1 */
             storm = 0;
             storm_start = adv_now_ms();
-            int status = http_once(port, "POST /events/drop HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
-                                   &reply);
-            ADV_CHECK(status == 200, "POST /events/drop answered %d", status);
-        } else if (id == EVENTS / 3 || id == 2 * EVENTS / 3) {   /* every client resets its own */
-            storm = id == EVENTS / 3 ? 0 : 1;
-            storm_start = adv_now_ms();
+            if (!websocket) {                    /* SSE: the server drops everyone */
+                int status = http_once(port, "POST /events/drop HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
+                                       &reply);
+                ADV_CHECK(status == 200, "POST /events/drop answered %d", status);
+            } else {                             /* WebSocket: every client resets and comes back */
+                for (int i = 0; i < SUBSCRIBERS; i++) {
+                    adv_close_reset(clients[i].fd);
+                    clients[i].reconnects++;
+                    if (client_connect(&clients[i]) < 0) adv_fail("client %d could not reconnect", i);
+                }
+            }
+        } else if (id == 2 * EVENTS / 3) {       /* storm 2: every client resets and stays away */
             for (int i = 0; i < SUBSCRIBERS; i++) {
                 adv_close_reset(clients[i].fd);
+                clients[i].fd = -1;
                 clients[i].reconnects++;
-                if (client_connect(&clients[i]) < 0) adv_fail("client %d could not reconnect", i);
             }
+            away = 1;
+        } else if (id == 2 * EVENTS / 3 + OUTAGE_EVENTS) {   /* ... and all come back at once */
+            storm = 1;
+            storm_start = adv_now_ms();
+            away = 0;
+            for (int i = 0; i < SUBSCRIBERS; i++)
+                if (client_connect(&clients[i]) < 0) adv_fail("client %d could not reconnect", i);
         }
+        if (away) continue;
         /* Events keep coming while the clients reconnect: no pause here. */
         int streaming = pump_all(0);
         if (storm >= 0 && streaming == SUBSCRIBERS && adv_now_ms() > storm_start) {
@@ -320,9 +348,10 @@ static void run_storm(const char *server, int websocket)
               "%s: a storm did not settle within %lld ms", server, bound);
     int status = server_stop(&ts);
     ADV_CHECK(status == 0, "%s exited with %d", server, status);
-    printf("%-9s storm 1 (%s): all %d back on a stream in %lld ms; storm 2 (all clients reset): in %lld ms; "
-           "events published meanwhile\n", server, websocket ? "all clients reset" : "the server dropped every stream",
-           SUBSCRIBERS, storm_ms[0], storm_ms[1]);
+    printf("%-9s storm 1 (%s): all %d back on a stream in %lld ms; storm 2 (all reset, away for %d events "
+           "of %d bytes, then back at once: replays %dx the out cap): in %lld ms\n", server,
+           websocket ? "all clients reset" : "the server dropped every stream", SUBSCRIBERS, storm_ms[0],
+           OUTAGE_EVENTS, EVENT_BYTES, OUTAGE_EVENTS * EVENT_BYTES / OUT_CAP, storm_ms[1]);
     printf("%-9s %d subscribers x %d events = %d deliveries checked through %ld reconnections: "
            "lost %ld, doubled %ld, out of order %ld, gaps %ld\n", server, SUBSCRIBERS, EVENTS,
            SUBSCRIBERS * EVENTS, reconnects, lost, doubled, disorder, gaps);
