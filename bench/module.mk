@@ -38,6 +38,12 @@ SLOW_TESTS += \
 
 # make bench [QUICK=1]: sweep techniques × clients × rates and draw the
 # charts into bench/results/latest/ (bench/run.sh says what runs, and where
-# the results are).
+# the results are). PEERS=1: then our servers beside the peers', by
+# bench/peers/run.sh (which installs and builds what it needs).
 bench: deps-bench all
 	@QUICK=$(QUICK) BIN=$(BIN) bench/run.sh
+	@if [ "$(PEERS)" = 1 ]; then \
+	    if [ -x bench/peers/run.sh ]; then \
+	        bench/peers/deps.sh && QUICK=$(QUICK) BIN=$(BIN) bench/peers/run.sh; \
+	    else echo "bench: PEERS=1, but bench/peers/run.sh is not there"; exit 1; fi; \
+	fi

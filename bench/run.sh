@@ -8,9 +8,6 @@
 #   BIN=bin        where the binaries are (make passes $(BIN))
 #   BENCH_OUT=DIR  write there instead of bench/results/<time>/ + latest link
 #   BENCH_TECHS, BENCH_CLIENTS, BENCH_DURATION  narrow the sweep (the smoke test does)
-#   PEERS=1        also measure every peer server in $BIN/peers/ (other
-#                  projects' servers speaking our contract: see bench/peers/),
-#                  with each technique it answers (websocket, sse)
 #
 # The server runs on CPU 1 and loadgen on CPU 0 (taskset), so they do not
 # fight over one core; every run's JSON records the CPUs each was allowed.
@@ -101,37 +98,8 @@ for t in $TECHS; do
     fi
 done
 
-# PEERS=1: which peers exist, and which techniques each answers (a tiny
-# loadgen run of each: one client, two events). A peer takes -p and -a only.
-PEER_TARGETS=""
-if [ "${PEERS:-}" = 1 ]; then
-    for peer in "$BIN"/peers/*; do
-        [ -f "$peer" ] && [ -x "$peer" ] || continue
-        name=$(basename "$peer")
-        for tech in websocket sse; do
-            "$peer" -p 0 -a 127.0.0.1 >"$OUT/probe.out" 2>/dev/null &
-            ppid=$!
-            port=""
-            for _ in $(seq 1 30); do
-                port=$(sed -n '1s|^listening on [a-z]*://[0-9.]*:\([0-9]*\)/.*|\1|p' "$OUT/probe.out")
-                [ -n "$port" ] && break
-                sleep 0.1
-            done
-            if [ -n "$port" ] && timeout 20 "$BIN/loadgen" -q -T $tech -u "http://127.0.0.1:$port/" \
-                    -c 1 -r 5 -d 0.4 -W 5 -g 1 2>/dev/null | grep -q '"ok":true'; then
-                PEER_TARGETS="$PEER_TARGETS $name-$tech"
-            else
-                echo "bench: peer $name does not answer $tech: not measured with it"
-            fi
-            kill "$ppid" 2>/dev/null
-            wait "$ppid" 2>/dev/null
-        done
-    done
-    [ -n "$PEER_TARGETS" ] || echo "bench: ******** PEERS=1 but no peer in $BIN/peers/ answered ********"
-fi
-
-# The list of runs, one "name technique clients rate" per line. A name is
-# one of our techniques (its binary is $BIN/NAME) or PEER-TECHNIQUE.
+# The list of runs, one "name technique clients rate" per line (the name is
+# the run's label, and the binary's: $BIN/NAME).
 PLAN="$OUT/plan.txt"
 : >"$PLAN"
 for t in $RUNNABLE; do
@@ -147,16 +115,6 @@ for t in $RUNNABLE; do
         echo "$t $t $LOAD_CLIENTS $r" >>"$PLAN"
     done
 done
-# Peers: the first (lighter) rate's sweep and the load runs.
-for target in $PEER_TARGETS; do
-    r=$(echo $SWEEP_RATES | cut -d' ' -f1)
-    for c in $CLIENTS; do
-        echo "$target ${target##*-} $c $r" >>"$PLAN"
-    done
-    for r in $LOAD_RATES; do
-        echo "$target ${target##*-} $LOAD_CLIENTS $r" >>"$PLAN"
-    done
-done
 TOTAL=$(wc -l <"$PLAN")
 
 {
@@ -168,7 +126,6 @@ TOTAL=$(wc -l <"$PLAN")
     echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine makes every number noisier)"
     echo "sweep: clients {$CLIENTS} × rates {$SWEEP_RATES}/s, plus $LOAD_CLIENTS clients × {$LOAD_RATES}/s; $DURATION s each; payload $PAYLOAD B; poll interval $POLL_MS ms"
     echo "techniques run:$RUNNABLE"
-    [ -n "$PEER_TARGETS" ] && echo "peers run:$PEER_TARGETS"
     echo "techniques skipped (binary missing):${SKIPPED:- none}"
     [ -n "$LIMITED" ] && echo "client counts left out (RLIMIT_NOFILE $FD_LIMIT):$LIMITED"
 } >"$OUT/env.txt"
@@ -188,14 +145,10 @@ stop_server() {
 }
 trap 'stop_server; exit 130' INT TERM
 
-# start_server NAME LOG: start it on port 0 (ours with our flags, a peer
-# with -p and -a only), set SPID and PORT.
+# start_server NAME LOG: start it on port 0, set SPID and PORT.
 start_server() {
     : >"$OUT/server.out"
-    case "$1" in
-    *-*) $SRV_PIN "$BIN/peers/${1%-*}" -p 0 -a 127.0.0.1 >"$OUT/server.out" 2>"$2" & ;;
-    *)   $SRV_PIN "$BIN/$1" -p 0 -a 127.0.0.1 -q -t 0 -b 8192 >"$OUT/server.out" 2>"$2" & ;;
-    esac
+    $SRV_PIN "$BIN/$1" -p 0 -a 127.0.0.1 -q -t 0 -b 8192 >"$OUT/server.out" 2>"$2" &
     SPID=$!
     PORT=""
     i=0
@@ -257,7 +210,7 @@ fi
 
 # ---- data files for the charts: one per technique and rate, by clients ----
 if [ -f "$OUT/runs.csv" ]; then
-    for t in $RUNNABLE $PEER_TARGETS; do
+    for t in $RUNNABLE; do
         for r in $SWEEP_RATES $LOAD_RATES; do
             awk -F, -v t="$t" -v r="$r" 'NR > 1 && $2 == t && $5 == r' "$OUT/runs.csv" |
                 sort -t, -k3,3n >"$OUT/data/$t-r$r.csv"
@@ -267,7 +220,7 @@ if [ -f "$OUT/runs.csv" ]; then
 fi
 
 # ---- charts ----
-CHART_TECHS=$(echo $RUNNABLE $PEER_TARGETS)
+CHART_TECHS=$(echo $RUNNABLE)
 MAIN_RATE=$(echo $SWEEP_RATES | cut -d' ' -f1)
 HIGH_RATE=$(echo $SWEEP_RATES | awk '{print $NF}')
 LOAD_RATE=$(echo $LOAD_RATES | awk '{print $1}')

@@ -16,15 +16,11 @@ terminal(fmt) = fmt eq "svg" \
     : sprintf("set terminal pngcairo size 960,600 enhanced font 'Helvetica,11' background '#ffffff'; set output '%s.png'", out)
 
 # One colour per technique, the same in every chart; the baseline is black.
-# Peers (PEERS=1: "lws_peer-websocket", ...) get one colour per project.
 color(t) = t eq "baseline" ? "#000000" : \
            t eq "polling"  ? "#d95f02" : \
            t eq "longpoll" ? "#7570b3" : \
            t eq "sse"      ? "#1b9e77" : \
-           t eq "websocket"? "#e7298a" : \
-           strstrt(t, "lws") == 1  ? "#a6761d" : \
-           strstrt(t, "uws") == 1  ? "#e6ab02" : \
-           strstrt(t, "node") == 1 ? "#66a61e" : "#666666"
+           t eq "websocket"? "#e7298a" : "#666666"
 # The per-technique data file of one rate (rows sorted by clients).
 file(t, r) = sprintf("%s/%s-r%d.csv", dir, t, r)
 
