@@ -4,17 +4,19 @@
 # committed, and PASS on the reference (the project's own units, and
 # tests/e2e/lessons_ref/NN-*/ for files that are no C unit).
 #
-# The starters are taken from git HEAD when they are tracked, so a student's
-# work in progress in lessons/ never changes what this proves; they are
-# copied to build/lessons-proof/NN-*/ (only when changed, so the builds in
-# build/lesson-NN/ stay incremental). Under CI=true the starters must build
-# warnings-clean (-Werror), like everything else.
+# The starters are taken from git HEAD (or RTLAB_LESSONS_REV) when they are
+# tracked, so a student's work in progress in lessons/ never changes what
+# this proves; they are copied to build/lessons-proof/NN-*/ (only when
+# changed, so the builds in build/lesson-NN/ stay incremental). Under
+# CI=true the starters must build warnings-clean (-Werror), like everything
+# else.
 #
 # A starter that does not build counts as a failure of this proof, not as
 # "the starter fails its check": a student must start from code that builds.
 # And a starter must still be its unit, but for the functions left to the
 # student (tests/e2e/lessons_drift.py): when the unit changes and the starter
 # does not, a student who writes every TODO right would still fail.
+#
 # Everything is built first; then the starters are graded all at once in
 # the background (their failing tests mostly wait) while the references run
 # one after another, so the timing checks of the integration tests get the
@@ -33,14 +35,20 @@ if command -v flock >/dev/null 2>&1; then
     flock -w 240 9 || echo "note: another lessons_check.sh still holds $PROOF.lock; going on"
 fi
 
-# Copy lessons/$1 as committed (or as it is, when untracked) to $PROOF/$1.
+# The revision whose starters are proven: HEAD, unless RTLAB_LESSONS_REV
+# names another (a student who committed solutions on a branch runs
+# RTLAB_LESSONS_REV=origin/main make test).
+REV=${RTLAB_LESSONS_REV:-HEAD}
+
+# Copy lessons/$1 as committed in $REV (or as it is, when not in git) to
+# $PROOF/$1.
 starter_copy() {
     mkdir -p "$PROOF/$1"
     for f in lessons/"$1"/*; do
         [ -f "$f" ] || continue
         dst=$PROOF/$1/$(basename "$f")
-        if git ls-files --error-unmatch "$f" >/dev/null 2>&1; then
-            git show "HEAD:$f" >"$dst.new"
+        if git cat-file -e "$REV:$f" 2>/dev/null; then
+            git show "$REV:$f" >"$dst.new"
         else
             cp "$f" "$dst.new"
         fi
