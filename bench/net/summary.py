@@ -47,7 +47,7 @@ with open(os.path.join(out, "data", "latency.dat"), "w") as dat:
                f"{r['bytes_per_delivery']:.0f} | {r['requests_per_delivery']:.2f} | {ms(r['subscribe_us']['p50']):.1f} |")
         if clean:
             c = clean.get(t)
-            row += (f" +{ms(l['p50'] - c['latency_us']['p50']):.1f} / +{ms(l['p99'] - c['latency_us']['p99']):.1f} |"
+            row += (f" {ms(l['p50'] - c['latency_us']['p50']):+.1f} / {ms(l['p99'] - c['latency_us']['p99']):+.1f} |"
                     if c else " – |")
         print(row)
         dat.write(f"{t} {ms(l['p50']):.3f} {ms(l['p90']):.3f} {ms(l['p99']):.3f} {ms(l['max']):.3f}\n")
