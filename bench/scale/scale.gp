@@ -17,7 +17,7 @@ do for [fmt in formats] {
     set ylabel "connections"
     set grid
     set key bottom right
-    set format y "%.0s%c"
+    set format y "%.0f"
     plot for [t in techs] sprintf("%s/conns-%s.dat", dir, t) using ($1/1000):2 with lines lw 2 lc rgb color(t) title t
 
     set title "Memory per connection (kernel: both ends)"
@@ -27,7 +27,7 @@ do for [fmt in formats] {
     set style histogram clustered gap 1
     set style fill solid 0.85 border -1
     set yrange [0:*]
-    set key top left
+    set key below
     plot dir."/memory.dat" using 2:xtic(1) title "user space (server RSS)" lc rgb "#1b9e77", \
          '' using 3 title "kernel socket buffers" lc rgb "#fdb863", \
          '' using 4 title "kernel slab" lc rgb "#b2abd2"
