@@ -16,7 +16,7 @@ do for [fmt in formats] {
     set xlabel "time since the server started (s)"
     set ylabel "connections"
     set grid
-    set key bottom right
+    set key inside bottom right
     set format y "%.0f"
     plot for [t in techs] sprintf("%s/conns-%s.dat", dir, t) using ($1/1000):2 with lines lw 2 lc rgb color(t) title t
 
