@@ -121,7 +121,7 @@ for name in $LESSONS; do
         grep -E 'FAIL|what happened|Lesson|error' "$PROOF/$name.reference.out" | head -25 | sed 's/^/      reference | /'
     fi
     if [ $ok -eq 1 ]; then
-        echo "ok    $name: starter fails ($(tail -2 "$PROOF/$name.starter.out" | head -1 | sed 's/^Lesson [0-9]*: //')), reference passes (${secs}s)"
+        echo "ok    $name: starter fails ($(tail -2 "$PROOF/$name.starter.out" | head -1 | sed 's/^Lesson [0-9]*: //; s/\.$//')), reference passes (${secs}s)"
     else
         failed=$((failed + 1))
     fi
