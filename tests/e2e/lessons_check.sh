@@ -32,7 +32,7 @@ mkdir -p "$PROOF"
 # second waits for the first (flock, when the machine has it).
 if command -v flock >/dev/null 2>&1; then
     exec 9>"$PROOF.lock"
-    flock -w 240 9 || echo "note: another lessons_check.sh still holds $PROOF.lock; going on"
+    flock -w 120 9 || echo "note: another lessons_check.sh still holds $PROOF.lock; going on"
 fi
 
 # The revision whose starters are proven: HEAD, unless RTLAB_LESSONS_REV
