@@ -45,6 +45,7 @@ LINK_TEST = @mkdir -p $(@D); echo "  LD      $@"; $(CC) $(ALL_CFLAGS) -o $@ $^ $
 # Units a lesson may swap for the student's own file.
 HTTP_SRC       ?= core/http.c
 FEED_SRC       ?= core/feed.c
+BUF_SRC        ?= core/buf.c
 
 PROGRAMS   :=   # bin/polling ... (each module.mk adds its own)
 UNIT_TESTS :=   # Check binaries: pure units, no network

@@ -15,6 +15,8 @@ $(B)/core/http.o: $(HTTP_SRC)
 	$(COMPILE)
 $(B)/core/feed.o: $(FEED_SRC)
 	$(COMPILE)
+$(B)/core/buf.o: $(BUF_SRC)
+	$(COMPILE)
 
 # The support library of the integration tests: start a server, talk raw sockets.
 TEST_SUPPORT_OBJS := $(B)/tests/support/netclient.o

@@ -18,26 +18,6 @@ lesson:
 	+@lessons/grade.sh "$(N)" $(if $(filter 1 yes true,$(SERVER)),--server) \
 		$(if $(STUDENT_DIR),--dir "$(STUDENT_DIR)")
 
-# Units that core/, longpoll/ and bench/ do not (yet) offer as *_SRC
-# variables: they exist in lesson builds only, so the normal build is the
-# pattern rule's as before.
-ifdef LESSON_BUILD
-ifdef BUF_SRC
-$(B)/core/buf.o: $(BUF_SRC)
-	$(COMPILE)
-endif
-ifdef LONGPOLL_SRC
-$(B)/longpoll/longpoll.o: $(LONGPOLL_SRC)
-	$(COMPILE)
-endif
-ifdef HISTOGRAM_SRC
-$(B)/bench/histogram.o: $(HISTOGRAM_SRC)
-	$(COMPILE)
-endif
-# A student's histogram.c sits in lessons/, far from bench/histogram.h.
-$(B)/bench/histogram.o: CPPFLAGS += -Ibench
-endif
-
 # The proof (every starter fails its check, every reference passes) and the
 # check that every code anchor in every README still points at one line.
 SLOW_TESTS += tests/e2e/lessons_check.sh

@@ -1,6 +1,11 @@
 # longpoll/ — the long-polling server and its tests.
 PROGRAMS += $(BIN)/longpoll
 
+# Lesson 04 swaps the whole server file for the student's.
+LONGPOLL_SRC ?= longpoll/longpoll.c
+$(B)/longpoll/longpoll.o: $(LONGPOLL_SRC)
+	$(COMPILE)
+
 $(BIN)/longpoll: $(B)/longpoll/longpoll.o $(CORE_OBJS)
 	$(LINK)
 
