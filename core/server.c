@@ -93,10 +93,12 @@ static const char *server_date(struct server *s)
     return s->date;
 }
 
-/* Watch fd for exactly these events (libev needs the watcher stopped to change them). */
+/* Watch fd for exactly these events (libev needs the watcher stopped to
+ * change them). ev_io_set keeps an internal flag in `events`, so compare
+ * only the EV_READ and EV_WRITE bits. */
 static void conn_watch(struct conn *c, int events)
 {
-    if (c->io.events == events && ev_is_active(&c->io)) return;
+    if ((c->io.events & (EV_READ | EV_WRITE)) == events && ev_is_active(&c->io)) return;
     ev_io_stop(c->srv->loop, &c->io);
     ev_io_set(&c->io, c->fd, events);
     if (events) ev_io_start(c->srv->loop, &c->io);
