@@ -71,7 +71,9 @@ int server_start(struct test_server *ts, const char *name, const char *const ext
     ts->port = -1;
     char line[256];
     size_t len = 0;
-    long long deadline = now_ms() + 5000;
+    /* 5 s, or RTLAB_START_TIMEOUT_MS for slow runs (valgrind on a busy machine). */
+    const char *wait = getenv("RTLAB_START_TIMEOUT_MS");
+    long long deadline = now_ms() + (wait && atoi(wait) > 0 ? atoi(wait) : 5000);
     while (len < sizeof line - 1 && wait_readable(out[0], deadline)) {
         ssize_t n = read(out[0], line + len, 1);        /* byte by byte: stop at the newline */
         if (n <= 0) break;

@@ -19,7 +19,8 @@ struct test_server {
 };
 
 /* Start $RTLAB_BIN/<name> with "-p 0 -q" and the NULL-terminated extra
- * arguments, and wait (at most 5 s) for its "listening on" line.
+ * arguments, and wait (at most 5 s, or $RTLAB_START_TIMEOUT_MS) for its
+ * "listening on" line.
  * Returns 0, or -1 with a message on stderr. */
 int server_start(struct test_server *ts, const char *name, const char *const extra_args[]);
 /* SIGTERM, then wait up to 5 s (SIGKILL after). Returns the exit status
