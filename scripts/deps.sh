@@ -45,9 +45,7 @@ check_test() {
     have_cmd node || need nodejs "driving Chromium with playwright-core"
     have_cmd npm || need npm "installing playwright-core from package.json"
     have_cmd valgrind || need valgrind "the leak and invalid-access run of the integration tests"
-    have_cmd clang || need clang "the bounded fuzzing run in make test"
-    ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
-        need libclang-rt-14-dev "the libFuzzer runtime"
+    check_fuzz                        # make test runs each fuzzer for a few seconds
 }
 
 check_bench() {
