@@ -217,6 +217,10 @@ static void conn_flush(struct conn *c)
         if (!c->lingering) conn_linger(c);
         return;
     }
+    if ((c->state == CONN_HELD || c->state == CONN_UPGRADED) && s->tech->on_drain) {
+        s->tech->on_drain(c);                 /* may queue more: then c is dirty again */
+        if (c->state == CONN_CLOSED) return;
+    }
     if (c->paused) {                         /* drained: read the pipelined rest */
         c->paused = 0;
         c->pending_input = c->in.len > 0;

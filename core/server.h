@@ -111,6 +111,9 @@ struct technique {
     size_t (*on_data)(struct conn *c, const char *data, size_t len);
     /* The timer set by conn_hold_timeout expired. */
     void (*on_timeout)(struct conn *c);
+    /* A held or upgraded connection's out queue has just been written out in
+     * full: the moment to queue the next portion of a long replay. */
+    void (*on_drain)(struct conn *c);
     /* The connection is closing: unlink it from the technique's lists. */
     void (*on_close)(struct conn *c);
     /* SIGINT/SIGTERM: say goodbye to a held connection (WebSocket: close

@@ -93,6 +93,7 @@ struct ws_conn {
     uint64_t frame_done;         /* payload bytes of that frame used so far */
     struct buf msg;              /* the message so far, unmasked; empty between messages */
     struct utf8_state utf8;      /* the UTF-8 validator, fed as the message arrives */
+    uint64_t replay_next;        /* catching up: the next event id to queue; 0 once live */
 };
 
 /* Every client in WS_OPEN: the list a publish walks. */
@@ -198,6 +199,7 @@ static void deliver(struct ws_conn *wc, struct chunk *frame)
 {
     struct conn *c = &wc->base;
     struct server *s = c->srv;
+    if (wc->replay_next) return;         /* still catching up: the replay will reach it */
     if (outq_bytes(&c->out) + frame->len > s->cfg.out_cap - BACKLOG_RESERVE) {
         s->stats.drops++;
         ws_close(wc, WS_TRY_AGAIN, "too slow: backlog over the cap, reconnect with ?since");
@@ -219,26 +221,53 @@ static void publish(struct server *s, struct feed_event *ev)
     }
 }
 
-/* Send a new client every kept event after `since`, after a gap notice if
- * some are gone. The frames are references to bytes the feed already holds,
- * so a replay costs this client no copies; it is queued past the cap check
- * (conn_queue_chunk, not conn_send_chunk): the cap is for a backlog of live
- * events, and this is what the client asked for. */
-static void replay(struct ws_conn *wc, uint64_t since)
+/* The special problem of a long replay: a client that asks for ?since=0
+ * on a full feed is owed more than its out cap holds. Queued all at once it
+ * would look like a slow reader at the next live event and be cut off,
+ * come back, and be cut off again. So a replay is queued in portions of at
+ * most half the cap, the next one when the out queue has drained
+ * (on_drain); live events are not queued meanwhile, since the replay reaches
+ * them in the feed. Once it has caught up the client is live, and the cap
+ * judges it like everyone else.
+ *
+ * Queue the next portion of wc's replay, after a gap notice when the feed
+ * has dropped events it still needed. The frames are references to bytes
+ * the feed already holds: a replay costs this client no copies. */
+static void replay_more(struct ws_conn *wc)
 {
     struct conn *c = &wc->base;
     struct server *s = c->srv;
     uint64_t first;
-    if (feed_since(&s->feed, since, &first) == FEED_GAP) {
+    if (feed_since(&s->feed, wc->replay_next - 1, &first) == FEED_GAP) {
         char gap[96];
         int n = snprintf(gap, sizeof gap, "{\"gap\":true,\"from\":%llu,\"to\":%llu}",
-                         (unsigned long long)since + 1, (unsigned long long)first - 1);
+                         (unsigned long long)wc->replay_next, (unsigned long long)first - 1);
         send_text(wc, gap, (size_t)n);
     }
-    for (uint64_t id = first; id <= feed_newest(&s->feed); id++) {
-        conn_queue_chunk(c, event_frame(feed_get(&s->feed, id)));
+    size_t portion = 0;
+    uint64_t id = first;
+    while (id <= feed_newest(&s->feed) && portion < s->cfg.out_cap / 2) {
+        struct chunk *frame = event_frame(feed_get(&s->feed, id++));
+        conn_queue_chunk(c, frame);      /* asked for: not a backlog, never capped */
+        portion += frame->len;
         s->stats.deliveries++;
     }
+    wc->replay_next = id > feed_newest(&s->feed) ? 0 : id;   /* 0: caught up, live */
+}
+
+/* Start a new client's replay of every kept event after `since`. */
+static void replay(struct ws_conn *wc, uint64_t since)
+{
+    wc->replay_next = since + 1;
+    replay_more(wc);
+}
+
+/* Core wrote out everything queued: a client still catching up gets its
+ * next portion. */
+static void on_drain(struct conn *c)
+{
+    struct ws_conn *wc = (struct ws_conn *)c;
+    if (wc->replay_next && wc->state == WS_OPEN) replay_more(wc);
 }
 
 /* ==== The opening handshake (RFC 6455 §4.2) ==== */
@@ -643,6 +672,7 @@ static const struct technique websocket = {
     .publish = publish,
     .on_data = on_data,
     .on_timeout = on_timeout,
+    .on_drain = on_drain,
     .on_close = on_close,
     .on_shutdown = on_shutdown,
 };
