@@ -53,8 +53,6 @@
 #define DEFAULT_PORT 8003
 #define DEFAULT_KEEPALIVE_MS 15000  /* §9.2.7: a comment every 15 s or so keeps proxies from timing out */
 #define DEFAULT_RETRY_MS 3000       /* the browser's reconnection delay (retry:) */
-#define CATCH_UP_INTERVAL 0.005     /* s between looks at a replaying subscriber's out queue, */
-#define CATCH_UP_MAX_WAIT 1.0       /* doubled up to this while it does not drain (a stalled reader) */
 
 /* Headers of the stream. no-cache: a cached stream is a stale one (§9.2.7);
  * X-Accel-Buffering: no asks a buffering reverse proxy (nginx) to pass each
@@ -73,7 +71,6 @@ struct subscriber {
     uint64_t next_id;               /* the first event not yet queued to it */
     unsigned char is_streaming;     /* on the streams list */
     unsigned char catching_up;      /* replaying a backlog: paced, see deliver */
-    float catch_up_wait;            /* s until the next look while catching up */
 };
 
 /* Every open stream, newest first. One list: a publish writes to them all. */
@@ -257,21 +254,14 @@ static int on_request(struct conn *c, const struct http_request *req, const char
  * caught up gets every new event at once (past the out cap core drops it:
  * the reader is too slow for the publisher). One catching up on a backlog
  * gets it in portions of half the cap, the next when its queue has drained
- * (on_timeout), so a long replay does not trip the cap by itself. */
+ * (on_drain), so a long replay does not trip the cap by itself. */
 static void deliver(struct subscriber *s)
 {
     struct server *srv = s->conn.srv;
     size_t portion = srv->cfg.out_cap / 2;
-    int queued = 0;
     while (s->next_id <= feed_newest(&srv->feed)) {
-        if (s->catching_up && outq_bytes(&s->conn.out) >= portion) {
-            /* Look again soon; less and less often while nothing drains. */
-            s->catch_up_wait = queued ? CATCH_UP_INTERVAL : 2 * s->catch_up_wait;
-            if (s->catch_up_wait < CATCH_UP_INTERVAL) s->catch_up_wait = CATCH_UP_INTERVAL;
-            if (s->catch_up_wait > CATCH_UP_MAX_WAIT) s->catch_up_wait = CATCH_UP_MAX_WAIT;
-            conn_hold_timeout(&s->conn, s->catch_up_wait);
-            return;
-        }
+        if (s->catching_up && outq_bytes(&s->conn.out) >= portion)
+            return;                    /* a portion is queued: on_drain brings the next */
         uint64_t first;
         if (feed_since(&srv->feed, s->next_id - 1, &first) == FEED_GAP) {
             if (send_gap(s, s->next_id, first - 1) < 0) return;   /* dropped */
@@ -283,12 +273,8 @@ static void deliver(struct subscriber *s)
         if (conn_send_chunk(&s->conn, event_block(ev)) < 0) return;  /* dropped */
         srv->stats.deliveries++;
         s->next_id++;
-        queued = 1;
     }
-    if (s->catching_up) {              /* caught up: from now on, events as they come */
-        s->catching_up = 0;
-        conn_hold_timeout(&s->conn, 0);
-    }
+    s->catching_up = 0;                /* caught up: from now on, events as they come */
 }
 
 /* A new event is in the feed: encode it once, then queue the same bytes to
@@ -322,10 +308,12 @@ static void on_keepalive(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ==== Timeouts, disconnects, shutdown ==== */
 
-/* A catching-up subscriber's timer: queue its next portion. */
-static void on_timeout(struct conn *c)
+/* Core wrote out everything queued: a subscriber still catching up gets
+ * its next portion. */
+static void on_drain(struct conn *c)
 {
-    deliver((struct subscriber *)c);
+    struct subscriber *s = (struct subscriber *)c;
+    if (s->catching_up) deliver(s);
 }
 
 /* The client went away (or was dropped): forget it at once. */
@@ -343,7 +331,7 @@ static void on_shutdown(struct conn *c)
     static const char goodbye[] = ": server shutting down\n";
     ev_timer_stop(c->srv->loop, &keepalive_timer);
     unsubscribe((struct subscriber *)c);
-    conn_hold_timeout(c, 0);
+    ((struct subscriber *)c)->catching_up = 0;    /* no more portions after the goodbye */
     conn_send(c, goodbye, sizeof goodbye - 1);
 }
 
@@ -389,7 +377,7 @@ static const struct technique sse = {
     .on_start = on_start,
     .on_request = on_request,
     .publish = publish,
-    .on_timeout = on_timeout,
+    .on_drain = on_drain,
     .on_close = on_close,
     .on_shutdown = on_shutdown,
 };
