@@ -205,24 +205,6 @@ static void warn(const char *fmt, ...)
     snprintf(run.warnings + used, sizeof run.warnings - used, "%s%s", used ? "; " : "", line);
 }
 
-/* Find needle in p[0..n); NULL when absent. */
-static const char *find(const char *p, size_t n, const char *needle)
-{
-    return memmem(p, n, needle, strlen(needle));
-}
-
-/* The decimal number at p (digits before end; 0 when there are none).
- * *after, when not NULL, is set just past its last digit. */
-static uint64_t parse_u64(const char *p, const char *end, const char **after)
-{
-    uint64_t v = 0;
-    while (p < end && *p >= '0' && *p <= '9')
-        v = v * 10 + (uint64_t)(*p++ - '0');
-    if (after)
-        *after = p;
-    return v;
-}
-
 /* ==== /proc readings of the server ==== */
 
 static struct proc_sample proc_read(pid_t pid)
@@ -341,14 +323,14 @@ static void deliver(struct client *c, const char *data, size_t len, uint64_t at)
 /* A poll answer's body: {"next":M,["gap":true,]"events":[{"id":..,"data":".."},..]}. */
 static void poll_body(struct client *c, const char *body, size_t len, uint64_t at)
 {
-    const char *end = body + len, *p = find(body, len, "\"next\":");
+    const char *end = body + len, *p = wire_find(body, len, "\"next\":");
     if (p)
-        c->cursor = parse_u64(p + 7, end, NULL);
-    if (find(body, len, "\"gap\":true"))
+        c->cursor = wire_parse_u64(p + 7, end, NULL);
+    if (wire_find(body, len, "\"gap\":true"))
         run.gaps++;
     int events = 0;
     p = body;
-    while ((p = find(p, (size_t)(end - p), "\"data\":\""))) {
+    while ((p = wire_find(p, (size_t)(end - p), "\"data\":\""))) {
         p += 8;
         size_t n = wire_json_string_len(p, end);
         deliver(c, p, n, at);
@@ -362,12 +344,12 @@ static void poll_body(struct client *c, const char *body, size_t len, uint64_t a
 /* A WebSocket text frame: {"id":N,"data":".."} (or a gap notice). */
 static void ws_message(struct client *c, const char *msg, size_t len, uint64_t at)
 {
-    const char *end = msg + len, *p = find(msg, len, "\"id\":");
+    const char *end = msg + len, *p = wire_find(msg, len, "\"id\":");
     if (p)
-        c->cursor = parse_u64(p + 5, end, NULL);
-    if (find(msg, len, "\"gap\""))
+        c->cursor = wire_parse_u64(p + 5, end, NULL);
+    if (wire_find(msg, len, "\"gap\""))
         run.gaps++;
-    if ((p = find(msg, len, "\"data\":\""))) {
+    if ((p = wire_find(msg, len, "\"data\":\""))) {
         p += 8;
         deliver(c, p, wire_json_string_len(p, end), at);
     }
@@ -855,8 +837,8 @@ static void start_drain(void);
 /* The "deliveries" counter of a GET /stats answer, or -1. */
 static int64_t stats_deliveries(const char *body, size_t len)
 {
-    const char *p = find(body, len, "\"deliveries\":");
-    return p ? (int64_t)parse_u64(p + 13, body + len, NULL) : -1;
+    const char *p = wire_find(body, len, "\"deliveries\":");
+    return p ? (int64_t)wire_parse_u64(p + 13, body + len, NULL) : -1;
 }
 
 /* Ask the server for its /stats on the publisher's connection (our servers
@@ -1059,12 +1041,12 @@ static int pub_warmup(void)
             if (head > 0 && h.content_length >= 0 && have >= (size_t)head + (size_t)h.content_length) {
                 size_t cl = (size_t)h.content_length;
                 run.pub_bytes_in += have;
-                const char *id = find(pub.in + head, cl, "\"id\":");
+                const char *id = wire_find(pub.in + head, cl, "\"id\":");
                 if (h.status != 200 || !id) {
                     fprintf(stderr, "loadgen: POST /publish answered %d, not {\"id\":N}\n", h.status);
                     return -1;
                 }
-                run.warmup_id = parse_u64(id + 5, pub.in + head + cl, NULL);
+                run.warmup_id = wire_parse_u64(id + 5, pub.in + head + cl, NULL);
                 pub.in_len = have - (size_t)head - cl;
                 memmove(pub.in, pub.in + head + cl, pub.in_len);
                 break;

@@ -10,13 +10,12 @@
 
 /* ==== Helpers ==== */
 
-static const char *find(const char *p, size_t n, const char *needle)
+const char *wire_find(const char *p, size_t n, const char *needle)
 {
     return memmem(p, n, needle, strlen(needle));
 }
 
-/* Decimal digits at p (before end), 0 when none; *after just past them. */
-static uint64_t parse_u64(const char *p, const char *end, const char **after)
+uint64_t wire_parse_u64(const char *p, const char *end, const char **after)
 {
     uint64_t v = 0;
     while (p < end && *p >= '0' && *p <= '9')
@@ -54,11 +53,11 @@ int wire_payload_parse(const char *data, size_t len, uint64_t *seq, uint64_t *sc
     const char *end = data + len, *p;
     if (len < 4 || memcmp(data, "seq=", 4) != 0)
         return 0;
-    *seq = parse_u64(data + 4, end, &p);
+    *seq = wire_parse_u64(data + 4, end, &p);
     if (p == data + 4 || end - p < 4 || memcmp(p, " t=", 3) != 0)
         return 0;
     const char *digits = p + 3;
-    *scheduled = parse_u64(digits, end, &p);
+    *scheduled = wire_parse_u64(digits, end, &p);
     return p > digits;
 }
 
@@ -74,7 +73,7 @@ size_t wire_json_string_len(const char *p, const char *end)
 
 long wire_parse_head(const char *p, size_t n, struct wire_head *h)
 {
-    const char *end = find(p, n, "\r\n\r\n");
+    const char *end = wire_find(p, n, "\r\n\r\n");
     if (!end)
         return WIRE_MORE;
     size_t head_len = (size_t)(end - p) + 4;
@@ -83,18 +82,18 @@ long wire_parse_head(const char *p, size_t n, struct wire_head *h)
     h->chunked = 0;
     /* "HTTP/1.1 200 OK": the three digits after the first space. */
     if (head_len > 12 && memcmp(p, "HTTP/1.", 7) == 0 && p[8] == ' ')
-        h->status = (int)parse_u64(p + 9, p + 12, NULL);
-    const char *line = find(p, head_len, "\r\n") + 2;
+        h->status = (int)wire_parse_u64(p + 9, p + 12, NULL);
+    const char *line = wire_find(p, head_len, "\r\n") + 2;
     while (line < end) {
-        const char *eol = find(line, (size_t)(end + 2 - line), "\r\n");
+        const char *eol = wire_find(line, (size_t)(end + 2 - line), "\r\n");
         size_t len = (size_t)(eol - line);
         if (len > 15 && strncasecmp(line, "content-length:", 15) == 0) {
             const char *v = line + 15;
             while (v < eol && (*v == ' ' || *v == '\t'))
                 v++;
-            h->content_length = (long long)parse_u64(v, eol, NULL);
+            h->content_length = (long long)wire_parse_u64(v, eol, NULL);
         } else if (len > 18 && strncasecmp(line, "transfer-encoding:", 18) == 0) {
-            h->chunked = find(line, len, "chunked") != NULL;
+            h->chunked = wire_find(line, len, "chunked") != NULL;
         }
         line = eol + 2;
     }
@@ -187,7 +186,7 @@ long wire_sse_next(const char *p, size_t n, struct wire_sse_event *ev)
             ev->data_len = len - skip;
         } else if (len >= 3 && memcmp(line, "id:", 3) == 0) {
             size_t skip = len > 3 && line[3] == ' ' ? 4 : 3;
-            ev->id = parse_u64(line + skip, line + len, NULL);
+            ev->id = wire_parse_u64(line + skip, line + len, NULL);
             ev->has_id = 1;
         } else if (len >= 6 && memcmp(line, "event:", 6) == 0) {
             const char *v = line + (len > 6 && line[6] == ' ' ? 7 : 6);

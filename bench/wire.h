@@ -85,4 +85,10 @@ long wire_ws_frame(const char *p, size_t n, uint64_t max_len, struct wire_ws_fra
  * or WIRE_ERROR (over max_len); *payload and *len set. */
 long wire_baseline_frame(const char *p, size_t n, uint32_t max_len, const char **payload, uint32_t *len);
 
+/* Find needle in p[0..n); NULL when absent. */
+const char *wire_find(const char *p, size_t n, const char *needle);
+/* The decimal number at p (digits before end; 0 when there are none).
+ * *after, when not NULL, is set just past its last digit. */
+uint64_t wire_parse_u64(const char *p, const char *end, const char **after);
+
 #endif
