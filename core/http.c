@@ -511,6 +511,9 @@ static void put_str(struct writer *w, const char *s)
     put(w, s, strlen(s));
 }
 
+/* A string literal: its length is known when compiling, no strlen. */
+#define PUT_LITERAL(w, literal) put((w), (literal), sizeof(literal) - 1)
+
 static void put_uint(struct writer *w, unsigned long long n)
 {
     char digits[20];
@@ -534,31 +537,31 @@ static const char *connection_value(const struct http_response *r)
 int http_write_response_head(char *out, size_t cap, const struct http_response *r)
 {
     struct writer w = { out, cap, 0, 0 };
-    put_str(&w, "HTTP/1.1 ");
+    PUT_LITERAL(&w, "HTTP/1.1 ");
     put_uint(&w, (unsigned)r->status);
-    put_str(&w, " ");
+    PUT_LITERAL(&w, " ");
     put_str(&w, http_reason(r->status));
-    put_str(&w, "\r\nServer: rtlab\r\n");
+    PUT_LITERAL(&w, "\r\nServer: rtlab\r\n");
     if (r->date) {
-        put_str(&w, "Date: ");
+        PUT_LITERAL(&w, "Date: ");
         put_str(&w, r->date);
-        put_str(&w, "\r\n");
+        PUT_LITERAL(&w, "\r\n");
     }
     if (r->content_type) {
-        put_str(&w, "Content-Type: ");
+        PUT_LITERAL(&w, "Content-Type: ");
         put_str(&w, r->content_type);
-        put_str(&w, "\r\n");
+        PUT_LITERAL(&w, "\r\n");
     }
     if (r->content_length >= 0) {
-        put_str(&w, "Content-Length: ");
+        PUT_LITERAL(&w, "Content-Length: ");
         put_uint(&w, (unsigned long long)r->content_length);
-        put_str(&w, "\r\n");
+        PUT_LITERAL(&w, "\r\n");
     }
-    put_str(&w, "Access-Control-Allow-Origin: *\r\nConnection: ");
+    PUT_LITERAL(&w, "Access-Control-Allow-Origin: *\r\nConnection: ");
     put_str(&w, connection_value(r));
-    put_str(&w, "\r\n");
+    PUT_LITERAL(&w, "\r\n");
     if (r->extra) put_str(&w, r->extra);
-    put_str(&w, "\r\n");
+    PUT_LITERAL(&w, "\r\n");
     return w.full ? -2 : (int)w.len;
 }
 
