@@ -291,31 +291,34 @@ struct raw {
 static struct lws_vhost *vhost;
 static int listen_fd = -1;
 
-/* One complete POST in p[0..n): its length, 0 when incomplete, -1 when
- * malformed. *body and *body_len point into p. */
-static long post_parse(const char *p, size_t n, const char **body, size_t *body_len)
+/* One complete request in p[0..n) on the publisher's connection: its
+ * length, 0 when incomplete, -1 when malformed. *is_publish says whether it
+ * is POST /publish; *body and *body_len point into p. (loadgen also sends
+ * GET /stats there, to keep the connection open and read our counters.) */
+static long request_parse(const char *p, size_t n, int *is_publish, const char **body, size_t *body_len)
 {
     const char *end = memmem(p, n, "\r\n\r\n", 4);
     if (!end)
         return n > 8192 ? -1 : 0;
     size_t head = (size_t)(end - p) + 4;
-    long long cl = -1;
+    long long cl = 0;
     for (const char *line = memchr(p, '\n', head); line && line < end; line = memchr(line, '\n', (size_t)(end - line))) {
         line++;
         if (strncasecmp(line, "content-length:", 15) == 0)
             cl = strtoll(line + 15, NULL, 10);
     }
-    if (cl < 0 || cl > MAX_BODY || strncmp(p, "POST /publish ", 14) != 0)
+    if (cl < 0 || cl > MAX_BODY)
         return -1;
     if (n - head < (size_t)cl)
         return 0;
+    *is_publish = strncmp(p, "POST /publish ", 14) == 0;
     *body = p + head;
     *body_len = (size_t)cl;
     return (long)(head + (size_t)cl);
 }
 
-/* Read from a publisher, publish every complete POST, answer each with
- * 200 {"id":N}. Returns -1 to close. */
+/* Read from a publisher, publish every complete POST /publish and answer
+ * each with 200 {"id":N}; answer anything else 404. Returns -1 to close. */
 static int publisher_read(int fd, struct raw *r)
 {
     char buf[65536];
@@ -336,19 +339,26 @@ static int publisher_read(int fd, struct raw *r)
     for (;;) {
         const char *body;
         size_t body_len;
-        long n = post_parse(r->in + used, r->in_len - used, &body, &body_len);
+        int is_publish;
+        long n = request_parse(r->in + used, r->in_len - used, &is_publish, &body, &body_len);
         if (n < 0)
             return -1;
         if (n == 0)
             break;
+        used += (size_t)n;
+        if (out_len + 160 > sizeof out)
+            return -1;             /* more than ~50 requests in one read: not a bench publisher */
+        if (!is_publish) {
+            out_len += (size_t)snprintf(out + out_len, sizeof out - out_len,
+                                        "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
+                                        "Content-Length: 2\r\n\r\n{}");
+            continue;
+        }
         uint64_t id = feed_publish(body, body_len);
         if (id == 0)
             return -1;
-        used += (size_t)n;
         char json[40];
         int jl = snprintf(json, sizeof json, "{\"id\":%" PRIu64 "}", id);
-        if (out_len + 128 > sizeof out)
-            return -1;             /* more than ~60 POSTs in one read: not a bench publisher */
         out_len += (size_t)snprintf(out + out_len, sizeof out - out_len,
                                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                                     "Content-Length: %d\r\n\r\n%s", jl, json);
@@ -378,7 +388,7 @@ static int sniff(int fd, struct raw *r)
         return -1;
     if (got < 4)
         return 0;                  /* wait for the method */
-    if (memcmp(first, "POST", 4) == 0) {
+    if (memcmp(first, "POST", 4) == 0) {   /* loadgen's publisher opens with a POST */
         r->kind = R_PUBLISHER;
         return publisher_read(fd, r);
     }
