@@ -31,13 +31,17 @@ do for [fmt in formats] {
     plot dir."/fanout.dat" using 2:xtic(1) title "SSE" lc rgb "#1b9e77", \
          ''                using 3 title "WebSocket" lc rgb "#e7298a"
 
-    set title "Fan-out: p99 delivery latency (lower is better)"
-    set ylabel "p99 latency (ms)"
+    set title "Fan-out: p99 delivery latency (lower is better; log scale)"
+    set ylabel "p99 latency (ms, log scale)"
+    set logscale y
+    set yrange [1:*]
     set format y "%g"
     set key top left
     plot dir."/fanout.dat" using 4:xtic(1) title "SSE" lc rgb "#1b9e77", \
          ''                using 5 title "WebSocket" lc rgb "#e7298a"
 
+    unset logscale y
+    set yrange [0:*]
     set key top right
     set title "Memory per idle subscriber, user space (lower is better)"
     set ylabel "bytes of server RSS per connection"
