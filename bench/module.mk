@@ -47,10 +47,22 @@ SLOW_TESTS += \
 # charts into bench/results/latest/ (bench/run.sh says what runs, and where
 # the results are). PEERS=1: then our servers beside the peers', by
 # bench/peers/run.sh (which installs and builds what it needs).
+# make bench [QUICK=1]   the sweep: techniques x clients x rates (bench/run.sh)
+#   PEERS=1              then the same loadgen against nginx, libwebsockets and
+#                        node ws beside ours (bench/peers/)
+#   NET=PROFILE          instead: the techniques across an impaired link between
+#                        two network namespaces (clean, rtt50, loss1, jitter, all;
+#                        needs root; bench/net/)
+#   SCALE=1              instead: as many idle subscribers as the machine allows,
+#                        up to 100 000, memory per connection (bench/scale/)
 bench: deps-bench all
+ifneq ($(NET),)
+	@bench/net/deps.sh && QUICK=$(QUICK) BIN=$(BIN) bench/net/run.sh $(NET)
+else ifeq ($(SCALE),1)
+	@QUICK=$(QUICK) BIN=$(BIN) bench/scale/run.sh
+else
 	@QUICK=$(QUICK) BIN=$(BIN) bench/run.sh
 	@if [ "$(PEERS)" = 1 ]; then \
-	    if [ -x bench/peers/run.sh ]; then \
-	        bench/peers/deps.sh && QUICK=$(QUICK) BIN=$(BIN) bench/peers/run.sh; \
-	    else echo "bench: PEERS=1, but bench/peers/run.sh is not there"; exit 1; fi; \
+	    bench/peers/deps.sh && QUICK=$(QUICK) BIN=$(BIN) bench/peers/run.sh; \
 	fi
+endif
