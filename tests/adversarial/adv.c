@@ -14,64 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 static int failures;
-
-int adv_server_start(struct test_server *ts, const char *name, const char *const extra_args[])
-{
-    const char *bin = getenv("RTLAB_BIN");
-    const char *wait = getenv("RTLAB_START_TIMEOUT_MS");
-    long long wait_ms = wait && atoll(wait) > 0 ? atoll(wait) : 5000;
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", bin && *bin ? bin : "bin", name);
-    const char *argv[64] = {path, "-p", "0", "-q"};
-    int argc = 4;
-    for (int i = 0; extra_args && extra_args[i] && argc < 62; i++) argv[argc++] = extra_args[i];
-    argv[argc] = NULL;
-    int out[2];
-    if (pipe(out) < 0) return -1;
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM);        /* never outlives the test */
-        dup2(out[1], 1);
-        close(out[0]);
-        close(out[1]);
-        execv(path, (char *const *)argv);
-        fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
-        _exit(127);
-    }
-    close(out[1]);
-    ts->pid = pid;
-    ts->stdout_fd = out[0];
-    ts->port = -1;
-    char line[256];
-    size_t len = 0;
-    long long deadline = adv_now_ms() + wait_ms;
-    while (len < sizeof line - 1) {                /* byte by byte, up to the newline */
-        long long left = deadline - adv_now_ms();
-        struct pollfd p = {.fd = out[0], .events = POLLIN};
-        if (left <= 0 || poll(&p, 1, (int)left) <= 0) break;
-        if (read(out[0], line + len, 1) != 1) break;
-        if (line[len++] == '\n') break;
-    }
-    line[len] = '\0';
-    const char *colon = strrchr(line, ':');
-    if (strncmp(line, "listening on http://", 20) != 0 || !colon) {
-        fprintf(stderr, "%s did not say where it listens within %lld ms (got \"%s\")\n", path, wait_ms, line);
-        server_stop(ts);
-        return -1;
-    }
-    ts->port = atoi(colon + 1);
-    return 0;
-}
 
 int adv_slowdown(void)
 {

@@ -15,11 +15,8 @@
 
 #include "../support/netclient.h"
 
-/* Like server_start (netclient.h), but waits up to $RTLAB_START_TIMEOUT_MS
- * (default 5000) for the "listening on" line: under valgrind a server can
- * take several seconds to start on a busy machine. Stop it with
- * server_stop. Returns 0, or -1 with a message. */
-int adv_server_start(struct test_server *ts, const char *name, const char *const extra_args[]);
+/* Servers are started with server_start (netclient.h), which waits up to
+ * $RTLAB_START_TIMEOUT_MS: the valgrind run raises it. */
 
 /* How much slower than native the servers run: 1, or 4 for sanitized
  * builds ($RTLAB_BIN ends in "san"), or $RTLAB_SLOWDOWN when set (the

@@ -376,7 +376,7 @@ int main(void)
     for (size_t s = 0; s < sizeof names / sizeof names[0]; s++) {
         if (!adv_have_server(names[s], &missing)) { missing = 1; continue; }
         struct test_server ts;
-        if (adv_server_start(&ts, names[s], args) != 0) { adv_fail("%s did not start", names[s]); continue; }
+        if (server_start(&ts, names[s], args) != 0) { adv_fail("%s did not start", names[s]); continue; }
         publish_event(ts.port, "one event, so that polls with since=0 answer at once");
         http_chaos(names[s], ts.port);
         if (strcmp(names[s], "websocket") == 0) {

@@ -55,7 +55,7 @@ static void flood_one(const char *name)
 {
     static const char *const args[] = {"-t", "0", NULL};
     struct test_server ts;
-    if (adv_server_start(&ts, name, args) != 0) {
+    if (server_start(&ts, name, args) != 0) {
         adv_fail("%s did not start", name);
         return;
     }

@@ -247,7 +247,7 @@ static void run_storm(const char *server, int websocket)
      * that small, so -o holds for it too. */
     const char *args[] = {"-t", "0", "-b", feed, "-o", cap, websocket ? "-m" : NULL, "2048", NULL};
     struct test_server ts;
-    if (adv_server_start(&ts, server, args) != 0) {
+    if (server_start(&ts, server, args) != 0) {
         adv_fail("%s did not start", server);
         return;
     }

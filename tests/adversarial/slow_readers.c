@@ -191,7 +191,7 @@ static void run(const char *name, int websocket)
      * default, times six for JSON escaping): keep -m small so -o holds. */
     const char *args[] = {"-t", "0", "-o", cap, "-b", feed, websocket ? "-m" : NULL, "32768", NULL};
     struct test_server ts;
-    if (adv_server_start(&ts, name, args) != 0) {
+    if (server_start(&ts, name, args) != 0) {
         adv_fail("%s did not start", name);
         return;
     }
@@ -263,7 +263,7 @@ static void pipelining_reader(const char *name)
 {
     static const char *const args[] = {"-t", "0", NULL};
     struct test_server ts;
-    if (adv_server_start(&ts, name, args) != 0) {
+    if (server_start(&ts, name, args) != 0) {
         adv_fail("%s did not start", name);
         return;
     }

@@ -107,7 +107,7 @@ int main(void)
     static const char *const args[] = {"-t", "0", NULL};
     for (int i = 0; i < MAX_SERVERS; i++) {
         if (!adv_have_server(names[i], &missing)) { missing = 1; continue; }
-        if (adv_server_start(&srv[count], names[i], args) != 0) { adv_fail("%s did not start", names[i]); continue; }
+        if (server_start(&srv[count], names[i], args) != 0) { adv_fail("%s did not start", names[i]); continue; }
         running[count++] = names[i];
     }
 

@@ -79,7 +79,7 @@ static void vanish(const struct kind *k)
 {
     static const char *const args[] = {"-t", "0", NULL};
     struct test_server ts;
-    if (adv_server_start(&ts, k->server, args) != 0) {
+    if (server_start(&ts, k->server, args) != 0) {
         adv_fail("%s did not start", k->server);
         return;
     }

@@ -375,7 +375,7 @@ int main(void)
             missing++;
             continue;
         }
-        if (adv_server_start(&srv, server_name, args) != 0) {   /* patient under valgrind */
+        if (server_start(&srv, server_name, args) != 0) {   /* patient under valgrind */
             printf("FAIL %s: did not start\n", server_name);
             failed++;
             continue;
