@@ -748,7 +748,7 @@ static long long flag_number(char flag, const char *value, long long min, long l
 
 /* The web root next to the binary (bin/polling → ../web), so a server started
  * from any directory still finds the demo page. */
-static const char *default_web_root(const char *argv0)
+static const char *default_web_root(void)
 {
     static char path[PATH_MAX];
     char self[PATH_MAX - 16];   /* room left for "/web" */
@@ -762,7 +762,6 @@ static const char *default_web_root(const char *argv0)
         snprintf(path, sizeof path, "%s/web", self);
         if (access(path, R_OK) == 0) return path;
     }
-    (void)argv0;
     return "web";
 }
 
@@ -817,7 +816,7 @@ int server_main(const struct technique *tech, int argc, char **argv)
         .tick_ms = 1000, .feed_size = 1024, .out_cap = DEFAULT_OUT_CAP,
     };
     if (parse_flags(s, tech, argc, argv) < 0) return 1;
-    if (!s->cfg.web_root) s->cfg.web_root = default_web_root(argv[0]);
+    if (!s->cfg.web_root) s->cfg.web_root = default_web_root();
     signal(SIGPIPE, SIG_IGN);             /* a write to a closed socket returns EPIPE instead */
     raise_fd_limit();
 
