@@ -6,6 +6,7 @@
 #   test   build + curl, python3 websockets, Chromium, node + playwright-core
 #   bench  build + gnuplot, wrk
 #   fuzz   build + clang with libFuzzer
+#   cluster  build + redis-server, nginx, openssl     (make cluster; test needs them too)
 #
 # Each requirement is checked first; only what is missing is installed, and
 # the script says what it installs and why. It is safe to run again and again:
@@ -41,11 +42,19 @@ check_test() {
     check_build
     have_cmd curl || need curl "end-to-end tests with a real HTTP client"
     /usr/bin/python3 -c 'import websockets' 2>/dev/null || need python3-websockets "the WebSocket real-client test"
+    check_cluster
     have_cmd chromium || need chromium "headless browser tests"
     have_cmd node || need nodejs "driving Chromium with playwright-core"
     have_cmd npm || need npm "installing playwright-core from package.json"
     have_cmd valgrind || need valgrind "the leak and invalid-access run of the integration tests"
     check_fuzz                        # make test runs each fuzzer for a few seconds
+}
+
+check_cluster() {
+    check_build
+    have_cmd redis-server || need redis-server "the shared feed of make cluster and its failover tests"
+    have_cmd nginx || need nginx "the TLS and HTTP/2 front of make cluster and its failover tests"
+    have_cmd openssl || need openssl "the self-signed certificate of make cluster"
 }
 
 check_bench() {
@@ -68,8 +77,9 @@ for group in "$@"; do
     test) check_test ;;
     bench) check_bench ;;
     fuzz) check_fuzz ;;
+    cluster) check_cluster ;;
     all) check_test; check_bench; check_fuzz ;;
-    *) echo "deps.sh: unknown group '$group' (build, test, bench, fuzz, all)" >&2; exit 2 ;;
+    *) echo "deps.sh: unknown group '$group' (build, test, bench, fuzz, cluster, all)" >&2; exit 2 ;;
     esac
 done
 
