@@ -387,8 +387,12 @@ def main():
             return 1
 
     stopping = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+
+    def on_signal(sig, _frame):
+        say(f'{signal.Signals(sig).name}: stopping')
+        stopping.set()
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
 
     c = Cluster(args)
     status = 0
