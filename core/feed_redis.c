@@ -594,7 +594,7 @@ static void on_published(redisAsyncContext *ac, void *reply_, void *privdata)
     r->refused++;
     const char *why = "redis is unreachable: the event was not published";
     if (reply && reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "SETTLING", 8) == 0)
-        why = "redis lost its data and a new stream is settling: the event was not published";
+        why = "a new stream was just made in Redis and waits 2.5 s for every instance: try again";
     else if (reply && reply->type == REDIS_REPLY_ERROR)
         why = "redis refused the event: it was not published";
     if (c) answer_unavailable(c, why);
