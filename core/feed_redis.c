@@ -618,8 +618,8 @@ int redis_feed_publish(struct redis_feed *r, const char *data, size_t len, struc
     const char *argv[] = {"EVALSHA", r->publish_sha, "3", r->key_meta, r->key_stream, r->key_settle,
                           r->epoch, data, maxn, maxb};
     size_t lens[10];
-    for (int i = 0; i < 10; i++) lens[i] = strlen(argv[i]);
-    lens[7] = len;                               /* the data may hold any byte but is not NUL-ended */
+    for (int i = 0; i < 10; i++)                 /* the data (7) is not NUL-ended: its own length */
+        lens[i] = i == 7 ? len : strlen(argv[i]);
     struct pending *p = NULL;
     if (waiter) {
         p = calloc(1, sizeof *p);

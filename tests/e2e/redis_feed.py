@@ -68,7 +68,8 @@ def cleanup():
                 p.wait(5)
             except (OSError, subprocess.TimeoutExpired):
                 pass
-    shutil.rmtree(TMP, ignore_errors=True)
+    if not os.environ.get("RTLAB_KEEP"):
+        shutil.rmtree(TMP, ignore_errors=True)
 
 
 def wait_for(what, check, seconds=8.0):
