@@ -142,6 +142,11 @@ class Server:
         return wait_for(f"{self.name} {what}: redis live",
                         lambda: (self.redis_state() or {}).get("state") == "live" and self.redis_state())
 
+    def wait_newest(self, id_):
+        """Wait until this instance's mirror holds id_: a cursor from another
+        instance may run ahead of ours by the stream's read lag (core/README.md)."""
+        wait_for(f"{self.name} has id {id_}", lambda: (self.stats() or {}).get("newest_id", 0) >= id_)
+
     def publish(self, data):
         """(status, body, headers) of POST /publish."""
         req = urllib.request.Request(self.base + "/publish", data=data.encode(), method="POST")
@@ -266,6 +271,8 @@ def main():
     ok(f"six instances share one id sequence: {ids}")
 
     # 2. published on A, live on B.
+    sse_a.wait_newest(ids[-1])
+    sse_b.wait_newest(ids[-1])
     live_b = SseStream(sse_b, last_event_id=ids[-1])
     live_a = SseStream(sse_a, last_event_id=ids[-1])
     n = sse_a.publish_ok("hello B")
@@ -280,6 +287,8 @@ def main():
     for i in range(5):
         n = lp_a.publish_ok(f"burst {i}")
     want = list(range(cursor + 1, n + 1))
+    for s in (sse_b, lp_b, ws_b):
+        s.wait_newest(n)
     sse_resume = [e[0] for e in messages(SseStream(sse_b, last_event_id=cursor).until_id(n, "SSE resume"))]
     if sse_resume != want:
         fail(f"SSE Last-Event-ID {cursor} on B: got {sse_resume}, wanted {want}")
@@ -351,6 +360,7 @@ def main():
                       lambda: (lambda r: r[0] == 200 and r[1]["id"])(sse_b.publish("new stream")), 6)
     if new_id != newest + 1:
         fail(f"the new stream's first id is {new_id}: it must follow the old newest {newest}")
+    sse_a.wait_newest(new_id)
     resumed = messages(SseStream(sse_a, last_event_id=newest - 1).until_id(new_id, "old cursor on A"))
     if [e[0] for e in resumed] != [newest, new_id]:
         fail(f"Last-Event-ID {newest - 1} on A after the new stream: {resumed}")
