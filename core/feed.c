@@ -3,7 +3,8 @@
  *
  * Event id sits in slot (id - 1) % capacity, so finding an event is one
  * division, and the ring needs no head index: `newest` says it all. The kept
- * events are the ids max(1, newest - capacity + 1) .. newest.
+ * events are the ids max(1, newest - capacity + 1) .. newest, and never any
+ * at or below `floor` (a mirror that jumped, feed_skip_to).
  */
 #include "feed.h"
 
@@ -22,6 +23,7 @@ void feed_init(struct feed *f, size_t capacity)
         abort();
     }
     f->newest = 0;
+    f->floor = 0;
 }
 
 /* Release what one slot holds. */
@@ -67,8 +69,8 @@ struct feed_event *feed_publish(struct feed *f, const char *data, size_t len)
 
 uint64_t feed_oldest(const struct feed *f)
 {
-    if (f->newest <= f->capacity) return 1;           /* nothing has left the ring yet */
-    return f->newest - f->capacity + 1;
+    uint64_t oldest = f->newest <= f->capacity ? 1 : f->newest - f->capacity + 1;
+    return oldest > f->floor ? oldest : f->floor + 1; /* a mirror never kept those */
 }
 
 enum feed_cursor feed_since(const struct feed *f, uint64_t since, uint64_t *first)
@@ -90,4 +92,21 @@ struct feed_event *feed_get(const struct feed *f, uint64_t id)
 {
     if (id == 0 || id > f->newest || id < feed_oldest(f)) return NULL;
     return &f->ring[(id - 1) % f->capacity];
+}
+
+/* ==== A mirror of a feed kept elsewhere ==== */
+
+void feed_skip_to(struct feed *f, uint64_t id)
+{
+    if (id <= f->newest) return;
+    for (size_t i = 0; i < f->capacity; i++) feed_clear_slot(&f->ring[i]);
+    f->newest = id;
+    f->floor = id;
+}
+
+struct feed_event *feed_publish_at(struct feed *f, uint64_t id, const char *data, size_t len)
+{
+    if (id <= f->newest) return NULL;                 /* already here */
+    if (id > f->newest + 1) feed_skip_to(f, id - 1);  /* the ones in between are gone */
+    return feed_publish(f, data, len);
 }
