@@ -49,6 +49,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import urllib.request
 
 TECHNIQUES = ['polling', 'longpoll', 'sse', 'websocket']
 COPIES = ['a', 'b']
@@ -121,7 +122,9 @@ class Instance:
         if not c.verbose:
             argv.append('-q')
         if c.feed == 'redis':
-            argv += ['-R', f'redis://127.0.0.1:{c.redis_port}']
+            # One feed per technique, as in `make run` (where each server has
+            # its own): the key prefix in Redis is the technique's name.
+            argv += ['-R', f'redis://127.0.0.1:{c.redis_port}/rtlab-{self.technique}']
         return argv
 
     def start(self):
@@ -141,6 +144,17 @@ class Instance:
                 self.port = int(m.group(1))
             return bool(m)
         wait_for(f'{self.name} did not say "listening on"', 5, listening)
+
+    def feed_ready(self):
+        """1 when the instance can publish: no Redis, or Redis live and settled."""
+        if self.cluster.feed != 'redis':
+            return True
+        try:
+            with urllib.request.urlopen(f'http://127.0.0.1:{self.port}/stats', timeout=1) as res:
+                r = json.load(res).get('redis', {})
+        except (OSError, ValueError):
+            return False
+        return r.get('state') == 'live' and not r.get('settling')
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -275,6 +289,11 @@ class Cluster:
         self.start_redis()
         for i in self.instances:
             i.start()
+        # With the feed in Redis a new stream settles for a moment (every
+        # instance must see the same epoch) and publishing answers 503 till
+        # then: ready means every instance can publish.
+        wait_for('the instances did not get their feed ready in Redis', 10,
+                 lambda: all(i.feed_ready() for i in self.instances))
         self.start_control()
         self.start_nginx()
 

@@ -34,7 +34,7 @@ subscribers() { curl -s "http://127.0.0.1:$1/stats" | "$python" -c 'import json,
 control() { curl -s -X POST -H 'X-Rtlab-Control: 1' "http://127.0.0.1:$http_port/control/$1"; }
 
 failed=0
-for tech in sse websocket longpoll polling; do
+for tech in ${CLUSTER_TECHS:-sse websocket longpoll polling}; do
     door=$(cluster_get "s['doors']['$tech']")
     a_port=$(cluster_get "[i['port'] for i in s['instances'] if i['name']=='$tech-a'][0]")
     b_port=$(cluster_get "[i['port'] for i in s['instances'] if i['name']=='$tech-b'][0]")
@@ -89,10 +89,16 @@ for tech in sse websocket longpoll polling; do
         echo "FAIL: $tech: $held subscribers were on the killed instance but only $rec reconnected"; failed=1
     elif [ "$held" -gt 0 ] && [ "$rec" -eq 0 ]; then
         echo "FAIL: $tech: nobody reconnected"; failed=1
+    elif [ "$tech" = longpoll ] && [ "$(grep -c "upstream=127.0.0.1:$victim_port, " "$ctmp/access.log")" -eq 0 ]; then
+        echo "FAIL: longpoll: no parked poll on the killed instance was retried by nginx"; failed=1
     elif [ "$pre" = 1 ]; then
         failed=1
     else
-        echo "ok: $tech: killed mid-stream, $rec clients reconnected through nginx, 0 lost, 0 duplicated"
+        # A parked long poll (or a poll in flight) on the killed instance is
+        # retried by nginx on the other one (proxy_next_upstream): its access
+        # log names both upstreams, "A, B".
+        retried=$(grep -c "upstream=127.0.0.1:$victim_port, " "$ctmp/access.log")
+        echo "ok: $tech: killed mid-stream, $rec clients reconnected through nginx, $retried requests retried by nginx on the other instance, 0 lost, 0 duplicated"
     fi
     other=$([ $victim = a ] && echo b || echo a)
     state=$(curl -s "http://127.0.0.1:$http_port/control/instances" | \
