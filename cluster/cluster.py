@@ -17,12 +17,15 @@ Prints the URL, and stops everything and removes the directory on Ctrl-C
 or SIGTERM.
 
 Usage: cluster/cluster.py [--bin bin] [--web web] [--tick MS] [--feed auto|redis|own]
-                          [--port PORT] [--state FILE] [--verbose]
+                          [--port PORT] [--state FILE] [--break SETTING] [--verbose]
   --feed auto   (default) the shared Redis feed when the servers take -R,
                 else each instance keeps its own feed (and says so loudly)
   --port        the HTTPS port (default: a free one)
   --state FILE  once everything is up, write every port and pid there as
                 JSON (the tests read it); removed again at the end
+  --break SETTING  take one of the settings people get wrong out of the
+                nginx.conf (buffering, upgrade, longpoll-timeout, http10,
+                connection, next-upstream): cluster/README.md shows what breaks
 
 Control endpoint (all answers JSON; POSTs need the header X-Rtlab-Control: 1,
 which a page of another origin cannot send without a preflight we refuse):
@@ -102,6 +105,27 @@ def takes_redis(binary):
     except (OSError, subprocess.TimeoutExpired):
         return False
     return re.search(r'^\s*-R\b', out.stdout + out.stderr, re.M) is not None
+
+
+# --break NAME: start nginx with one of the settings people get wrong taken
+# out, to see what breaks (cluster/README.md shows each). Each is a
+# (text in nginx.conf.in, what to put instead) pair.
+BREAKS = {
+    'buffering': ('                proxy_buffering off;\n',
+                  '                proxy_buffering on;                  # --break buffering\n'
+                  '                proxy_ignore_headers X-Accel-Buffering;\n'),
+    'upgrade': ('            proxy_set_header Upgrade $http_upgrade;\n'
+                '            proxy_set_header Connection $connection_upgrade;\n',
+                '            # --break upgrade: no Upgrade, no Connection: upgrade\n'),
+    'longpoll-timeout': ('            proxy_pass http://longpoll/;\n',
+                         '            proxy_pass http://longpoll/;\n'
+                         '            proxy_read_timeout 10s;              # --break longpoll-timeout\n'),
+    'http10': ('        proxy_http_version 1.1;\n', '        # --break http10: nginx speaks HTTP/1.0\n'),
+    'connection': ('        proxy_set_header Connection "";\n',
+                   '        # --break connection: nginx sends Connection: close\n'),
+    'next-upstream': ('        proxy_next_upstream error timeout http_502 http_503;\n',
+                      '        proxy_next_upstream off;                 # --break next-upstream\n'),
+}
 
 
 class Instance:
@@ -191,6 +215,7 @@ class Cluster:
         self.tick = args.tick
         self.verbose = args.verbose
         self.feed = args.feed
+        self.breaks = args.breaks or []
         self.https_port = args.port or free_port()
         self.tmp = tempfile.mkdtemp(prefix='rtlab-cluster.')
         self.redis = None
@@ -232,6 +257,12 @@ class Cluster:
     def nginx_conf(self):
         with open(os.path.join(HERE, 'nginx.conf.in')) as f:
             conf = f.read()
+        for name in self.breaks:
+            text, instead = BREAKS[name]
+            assert text in conf, f'--break {name}: its setting is no longer in nginx.conf.in'
+            conf = conf.replace(text, instead)
+            if name == 'longpoll-timeout':
+                conf = conf.replace('            proxy_read_timeout 75s;\n', '', 1)
         upstreams, door_map, door_listens = [], [], []
         for t in TECHNIQUES:
             lines = [f'    upstream {t} {{', '        hash $route_key consistent;']
@@ -393,6 +424,8 @@ def main():
     ap.add_argument('--feed', choices=['auto', 'redis', 'own'], default=os.environ.get('RTLAB_FEED', 'auto'))
     ap.add_argument('--port', type=int, default=0)
     ap.add_argument('--state')
+    ap.add_argument('--break', dest='breaks', action='append', choices=sorted(BREAKS),
+                    help='take one of the settings people get wrong out of nginx.conf (to see what breaks)')
     ap.add_argument('--verbose', action='store_true', default=os.environ.get('RTLAB_VERBOSE') == '1')
     args = ap.parse_args()
 
