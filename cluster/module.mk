@@ -17,3 +17,9 @@ E2E_TESTS += \
 	tests/e2e/cluster_six.sh \
 	tests/e2e/cluster_failover.sh \
 	tests/e2e/cluster_loadgen.sh
+
+# bench/cluster/crowd: many idle SSE subscribers that time one event, for
+# make bench CLUSTER=1 (bench/cluster/run.sh).
+PROGRAMS += $(BIN)/crowd
+$(BIN)/crowd: $(B)/bench/cluster/crowd.o
+	$(LINK)
