@@ -49,6 +49,10 @@ print()
 cj = os.path.join(out, 'crowd.json')
 if os.path.exists(cj):
     c = json.load(open(cj))
+    with open(os.path.join(out, 'crowd.dat'), 'w') as f:   # for cluster.gp
+        f.write('# server p50_ms last_ms\n')
+        for i, (p50, last) in enumerate(zip(c['p50_ms_per_crowd'], c['max_ms_per_crowd'])):
+            f.write(f'{i} {p50} {last}\n')
     print('## What it buys: subscribers held at once\n')
     print(f"{c['subscribed']} SSE subscribers ({c['servers']} server processes × {c['per_server']}, one crowd "
           f"process each, one feed in Redis), subscribed in {c['subscribe_s']} s; **{c['received']}** had the one "
