@@ -22,6 +22,8 @@
 #    subscriber is in; reported: the time until the last of them had it,
 #    and user and kernel memory per connection (servers' RSS; /proc/meminfo
 #    Slab and /proc/net/sockstat, both ends of each connection).
+# 3. A second machine (as root): bench/cluster/net.sh, the instance and
+#    Redis in two network namespaces over bench/net's impaired link.
 #
 # Usage: bench/cluster/run.sh   (QUICK=1: 10 000 subscribers and 2 s runs;
 #        CROWD_TOTAL=N, CROWD_PER=N, BIN=bin)
@@ -235,8 +237,16 @@ EOF
 stop_all
 cat "$OUT/crowd.json"
 
+# ==== 3. a second machine: the instance and Redis in two namespaces ====
+if [ "$(id -u)" -eq 0 ]; then
+    QUICK=$QUICK BIN=$BIN bench/cluster/net.sh "$OUT" || echo "bench-cluster: the namespace runs FAILED (see $OUT/logs/net-*)"
+else
+    echo "bench-cluster: not root: the namespace runs (bench/cluster/net.sh) are left out"
+fi
+
 # ==== report and charts ====
 "$python" bench/cluster/report.py "$OUT" >"$OUT/cluster.md"
+[ -f "$OUT/net.md" ] && { echo; cat "$OUT/net.md"; } >>"$OUT/cluster.md"
 if command -v gnuplot >/dev/null 2>&1; then
     gnuplot -e "dir='$OUT'" bench/cluster/cluster.gp 2>"$OUT/logs/gnuplot.log" || echo "bench-cluster: chart FAILED: $(tail -2 "$OUT/logs/gnuplot.log")"
 fi
