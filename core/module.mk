@@ -7,7 +7,6 @@ CORE_OBJS := \
 	$(B)/core/http.o \
 	$(B)/core/json.o \
 	$(B)/core/net.o \
-	$(B)/core/poll_batch.o \
 	$(B)/core/request.o \
 	$(B)/core/server.o \
 	$(B)/core/static.o \
