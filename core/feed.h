@@ -21,7 +21,7 @@
  * own protocol (an SSE block, a WebSocket frame), so a replay reuses the
  * bytes made at publish time instead of encoding again.
  *
- * Interface: feed_new, feed_free, feed_publish, feed_newest, feed_oldest,
+ * Interface: feed_init, feed_free, feed_publish, feed_newest, feed_oldest,
  *            feed_since, feed_get.
  */
 #ifndef RTLAB_FEED_H

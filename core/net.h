@@ -2,7 +2,7 @@
  * core/net.h — the listening socket, and the socket options every
  * connection needs.
  *
- * Interface: net_listen, net_nonblock, net_peer_name.
+ * Interface: net_listen.
  */
 #ifndef RTLAB_NET_H
 #define RTLAB_NET_H
@@ -14,11 +14,5 @@
  * says which). SO_REUSEADDR is set so a restarted server can listen at once.
  * Returns the fd, or -1 with a one-line reason in why[0..why_cap). */
 int net_listen(const char *addr, int port, int *bound_port, char *why, size_t why_cap);
-
-/* Make fd non-blocking. Returns 0 or -1. */
-int net_nonblock(int fd);
-
-/* "127.0.0.1:51234" (or "[::1]:51234") for the peer of fd, for the log. */
-void net_peer_name(int fd, char *out, size_t cap);
 
 #endif
