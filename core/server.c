@@ -233,7 +233,7 @@ static const char *default_web_root(const char *argv0)
     static char path[PATH_MAX];
     char self[PATH_MAX - 16];   /* room left for "/web" */
     if (self_path(argv0, self, sizeof self) < 0) return "web";
-    for (int up = 0; up < 3; up++) {             /* bin/x, bin/san/x, bin/portable/x */
+    for (int up = 0; up < 4; up++) {             /* bin/x, bin/san/x, bin/lesson-04/student/x */
         char *slash = strrchr(self, '/');
         if (!slash) break;
         *slash = '\0';

@@ -361,11 +361,9 @@ START_TEST(connection_close_honoured)
 }
 END_TEST
 
-/* Without -w, the server finds the repository's web/ next to its binary
- * (bin/polling, bin/san/polling, bin/portable/polling → web/) from any
- * working directory: by /proc/self/exe on Linux, by argv[0] in the
- * PORTABLE build and on macOS or FreeBSD. Started from "/", where no web/
- * is, a server that only looked in its working directory would answer 404. */
+/* Without -w, the server finds the demo page (web/ beside bin/) from any
+ * working directory, here "/": through /proc/self/exe on Linux, through
+ * argv[0] elsewhere. */
 START_TEST(default_web_root_from_any_directory)
 {
     char bin[PATH_MAX];
