@@ -19,7 +19,11 @@ bin/websocket, each with -R. What it proves:
   6. Redis back empty (a new stream): the instances see a new epoch; while
      it settles publishing is 503; then ids continue above the old ones, so
      an old cursor resumes right on an instance that still has the old
-     events, and a fresh instance answers it with an explicit gap.
+     events, and a fresh instance answers it with an explicit gap;
+  7. a conflict: an instance away (stopped) through an empty restart, while
+     a fresh one made the new stream from id 1, finds its ids reused: it
+     counts the conflict, empties its feed and closes its subscribers (an
+     explicit end, never a silent wrong resume), then mirrors the new stream.
 Every wait polls a state within a deadline; nothing sleeps and hopes.
 Prints "ok: ..." per check; exits 1 at the first failure.
 """
@@ -48,7 +52,7 @@ def ok(message):
 def fail(message):
     print(f"FAIL: {message}", flush=True)
     for p in procs:
-        if p.poll() is None and getattr(p, "name", ""):
+        if getattr(p, "err_path", None):
             try:
                 with open(p.err_path) as f:
                     tail = f.read()[-1500:]
@@ -113,11 +117,11 @@ def start_redis(directory):
 
 
 class Server:
-    def __init__(self, tech, *args):
+    def __init__(self, tech, *args, url=REDIS_URL):
         self.name = f"{tech}-{len(procs)}"
         self.err_path = os.path.join(TMP, self.name + ".err")
         self.p = subprocess.Popen([f"{BIN}/{tech}", "-p", "0", "-a", "127.0.0.1", "-t", "0",
-                                   "-b", "64", "-q", "-R", REDIS_URL, *args],
+                                   "-b", "64", "-q", "-R", url, *args],
                                   stdout=subprocess.PIPE, stderr=open(self.err_path, "w"), text=True)
         self.p.name, self.p.err_path = self.name, self.err_path
         procs.append(self.p)
@@ -373,8 +377,54 @@ def main():
         fail(f"Last-Event-ID {newest - 1} on a fresh instance after the new stream: {got}")
     ok(f"Redis back empty: new epoch seen, 503 while it settles, ids go on at {new_id}; an old cursor "
        "resumes on an instance that kept the old events and is a gap on a fresh one")
-    if not all(s.alive() for s in everyone):
+
+    # 7. a conflict: X knew ids 1..5 of its stream; Redis restarts empty while
+    #    X is stopped; a fresh Y makes the new stream from 1 and publishes.
+    url = REDIS_URL + "-conflict"
+    x = Server("sse", url=url)
+    x.wait_live("alone on its own keys")
+    wait_for("X's stream settled", lambda: x.publish("x0")[0] == 200, 6)
+    known = [x.publish_ok(f"x{i}") for i in range(1, 5)][-1]
+    x.wait_newest(known)
+    x_sub = SseStream(x, last_event_id=known)
+    os.kill(x.p.pid, signal.SIGSTOP)
+    redis.kill()
+    redis.wait(5)
+    redis = start_redis(os.path.join(TMP, "redis-empty-again"))
+    y = Server("sse", url=url)
+    y.wait_live("fresh, making the new stream")
+    reused = wait_for("Y's new stream settled",
+                      lambda: (lambda r: r[0] == 200 and r[1]["id"])(y.publish("y1")), 6)
+    if reused != 1:
+        fail(f"Y's new stream should start at 1 (Y knew nothing), not {reused}")
+    os.kill(x.p.pid, signal.SIGCONT)
+    st = wait_for("X sees the conflict", lambda: (lambda r: r and r["epoch_conflicts"] == 1 and
+                                                   r["state"] == "live" and r)(x.redis_state()))
+    wait_for("X's subscriber closed", lambda: not x_sub.still_open(), 3)
+    x.wait_newest(reused)
+    if x.stats()["newest_id"] != reused or x.stats()["oldest_id"] > reused:
+        fail(f"X does not mirror the new stream: {x.stats()}")
+    ok(f"a conflict (ids 1..{known} reused by a new stream): counted, feed emptied, subscribers "
+       f"closed, then the new stream mirrored ({st['epoch_changes']} epoch change)")
+    for s in everyone:
+        s.wait_live("after the last restart")
+    if not all(s.alive() for s in everyone + [fresh, x, y]):
         fail("an instance died")
+
+    # SIGTERM: every instance leaves cleanly, status 0 (under SAN=1 that
+    # includes no leak and no sanitizer report).
+    for s in everyone + [fresh, x, y]:
+        s.p.terminate()
+    for s in everyone + [fresh, x, y]:
+        try:
+            status = s.p.wait(5)
+        except subprocess.TimeoutExpired:
+            fail(f"{s.name} still running 5 s after SIGTERM")
+        with open(s.err_path) as f:
+            report = "Sanitizer" in f.read()
+        if status != 0 or report:
+            fail(f"{s.name} exited with status {status} after SIGTERM" + (" and a sanitizer report" if report else ""))
+    ok("SIGTERM: every instance exits 0")
     cleanup()
 
 
