@@ -23,7 +23,7 @@
  *
  * A feed can also mirror a feed kept elsewhere (the Redis Stream of
  * core/feed_redis.c): there the ids come from outside, feed_publish_at adds
- * an event with a given id, and ids it jumps over count as gone (`floor`).
+ * an event with a given id, and ids it jumps over count as gone (`dropped`).
  *
  * Interface: feed_new, feed_free, feed_publish, feed_newest, feed_oldest,
  *            feed_since, feed_get, feed_publish_at, feed_skip_to.
@@ -47,7 +47,7 @@ struct feed {
     struct feed_event *ring; /* capacity slots; event id sits at (id - 1) % capacity */
     size_t capacity;         /* events kept */
     uint64_t newest;         /* id of the newest event, 0 before the first */
-    uint64_t floor;          /* ids up to floor were never kept here (feed_skip_to); 0 */
+    uint64_t dropped;        /* every id up to this one has left the feed by bytes */
 };
 
 enum feed_cursor { FEED_OK = 0, FEED_GAP = 1, FEED_AHEAD = 2 };
