@@ -3,13 +3,14 @@
 Driven by redis_feed.sh (which checks the tools and passes RTLAB_BIN). It
 starts Debian's redis-server itself on a free loopback port, in a private
 directory, with an append-only file (fsync always) so that a killed Redis
-can come back with its data; and two instances of bin/sse, bin/longpoll and
-bin/websocket, each with -R. What it proves:
+can come back with its data; and two instances of bin/sse, bin/longpoll,
+bin/websocket and bin/polling, each with -R. What it proves:
   1. ids are shared: events published on different instances get one
      increasing sequence;
   2. an event published on A reaches a subscriber of B, live;
   3. a client that saw cursor C on A resumes on B and gets every later event
-     exactly once, in order: SSE Last-Event-ID, long-poll since, ws ?since;
+     exactly once, in order: SSE Last-Event-ID, long-poll since, ws ?since,
+     short-poll since;
   4. Redis killed (SIGKILL): publish answers 503 with a JSON body and
      Retry-After on every instance; the processes live; subscribers stay
      connected;
@@ -261,7 +262,8 @@ def main():
     sse_a, sse_b = Server("sse"), Server("sse")
     lp_a, lp_b = Server("longpoll"), Server("longpoll")
     ws_a, ws_b = Server("websocket"), Server("websocket")
-    everyone = [sse_a, sse_b, lp_a, lp_b, ws_a, ws_b]
+    poll_a, poll_b = Server("polling"), Server("polling")
+    everyone = [sse_a, sse_b, lp_a, lp_b, ws_a, ws_b, poll_a, poll_b]
     for s in everyone:
         s.wait_live("at start")
     # A new stream settles first (no publish for 2.5 s): wait for the first 200.
@@ -271,8 +273,8 @@ def main():
     # 1. one sequence for every instance.
     ids = [s.publish_ok(f"from {s.name}") for s in everyone]
     if ids != list(range(first + 1, first + 1 + len(everyone))):
-        fail(f"ids from six instances are not one sequence: {ids}")
-    ok(f"six instances share one id sequence: {ids}")
+        fail(f"ids from {len(everyone)} instances are not one sequence: {ids}")
+    ok(f"{len(everyone)} instances of four servers share one id sequence: {ids}")
 
     # 2. published on A, live on B.
     sse_a.wait_newest(ids[-1])
@@ -291,7 +293,7 @@ def main():
     for i in range(5):
         n = lp_a.publish_ok(f"burst {i}")
     want = list(range(cursor + 1, n + 1))
-    for s in (sse_b, lp_b, ws_b):
+    for s in (sse_b, lp_b, ws_b, poll_b):
         s.wait_newest(n)
     sse_resume = [e[0] for e in messages(SseStream(sse_b, last_event_id=cursor).until_id(n, "SSE resume"))]
     if sse_resume != want:
@@ -302,7 +304,12 @@ def main():
     ws_resume = asyncio.run(ws_replay(ws_b, cursor, n))
     if ws_resume != want:
         fail(f"ws ?since={cursor} on B: got {ws_resume}, wanted {want}")
-    ok(f"a cursor seen on A resumes on B exactly once: SSE, long poll and ws all get {cursor + 1}..{n}")
+    with urllib.request.urlopen(f"{poll_b.base}/poll?since={cursor}", timeout=5) as res:
+        poll_resume = [e["id"] for e in json.load(res)["events"]]
+    if poll_resume != want:
+        fail(f"short poll since={cursor} on B: got {poll_resume}, wanted {want}")
+    ok(f"a cursor seen on A resumes on B exactly once: SSE, long poll, ws and short poll all get "
+       f"{cursor + 1}..{n}")
     live_b.until_id(n, "B's live subscriber during the burst")
     live_a.until_id(n, "A's live subscriber during the burst")
     before_kill = n
