@@ -234,6 +234,13 @@ class SseStream:
             return False
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def messages(events):
     return [(i, d) for i, t, d in events if t == "message"]
 
@@ -319,6 +326,13 @@ def main():
     redis.wait(5)
     for s in everyone:
         wait_for(f"{s.name} sees Redis gone", lambda s=s: (s.redis_state() or {}).get("state") != "live")
+    # No busy loop: three more failed reconnects (0.2 + 0.4 + 0.8 s of
+    # backoff) cost next to no CPU.
+    cpu_before, reconnects = cpu_seconds(sse_b.p.pid), sse_b.redis_state()["reconnects"]
+    wait_for("three more reconnect attempts", lambda: sse_b.redis_state()["reconnects"] >= reconnects + 3, 5)
+    spent = cpu_seconds(sse_b.p.pid) - cpu_before
+    if spent > 0.25:
+        fail(f"B spent {spent:.2f} s of CPU in three reconnect attempts: a busy loop")
     for s in everyone:
         status, body, headers = s.publish("into the void")
         if status != 503 or "error" not in body or headers.get("Retry-After") is None:
@@ -329,7 +343,8 @@ def main():
         fail("a subscriber was disconnected when Redis died")
     if sse_b.stats()["subscribers"] < 1:
         fail("B no longer counts its subscriber")
-    ok("Redis killed: publish answers 503 with a JSON error and Retry-After; instances and subscribers stay")
+    ok(f"Redis killed: publish answers 503 with a JSON error and Retry-After; instances and subscribers "
+       f"stay; reconnecting with backoff cost {spent * 1000:.0f} ms of CPU")
 
     # 5. Redis back with its data; A was away (stopped) while B published.
     os.kill(sse_a.p.pid, signal.SIGSTOP)
