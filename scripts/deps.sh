@@ -45,6 +45,8 @@ check_test() {
     have_cmd node || need nodejs "driving Chromium with playwright-core"
     have_cmd npm || need npm "installing playwright-core from package.json"
     have_cmd valgrind || need valgrind "the leak and invalid-access run of the integration tests"
+    have_cmd redis-server || need redis-server "the feed kept in Redis (-R): its end-to-end test"
+    have_header hiredis/async.h || need libhiredis-dev "building the Redis feed (-R): hiredis and its libev adapter"
     check_fuzz                        # make test runs each fuzzer for a few seconds
 }
 
