@@ -45,6 +45,7 @@
 
 #include "server.h"
 #include "utf8.h"
+#include "ws_deflate.h"
 #include "ws_frame.h"
 #include "ws_handshake.h"
 
@@ -89,6 +90,9 @@ struct ws_conn {
     unsigned char heard;         /* bytes arrived since the last ping tick */
     unsigned char pong_due;      /* we pinged, and have heard nothing since */
     unsigned char msg_opcode;    /* WS_TEXT while a message is being reassembled, else 0 */
+    unsigned char compressed;    /* ...and its first frame had RSV1: it is inflated as it comes */
+    struct ws_deflate_terms deflate;  /* what the handshake agreed on permessage-deflate */
+    struct ws_inflater *inflater;     /* zlib's state for this client's messages, or NULL */
     struct ws_frame frame;       /* the header of the frame whose payload is arriving */
     uint64_t frame_done;         /* payload bytes of that frame used so far */
     struct buf msg;              /* the message so far, unmasked; empty between messages */
@@ -191,6 +195,31 @@ static struct chunk *event_frame(struct feed_event *ev)
     return frame;
 }
 
+/* The same event for a client that agreed to permessage-deflate: the JSON
+ * compressed with a fresh context (RFC 7692 §7.2.1), RSV1 set, made once
+ * and kept in ev->wire_deflate. When that does not save 5 bytes (a short
+ * event), the slot holds the plain frame instead: RSV1 clear, which RFC
+ * 7692 allows for any message (§6). Returns a borrowed reference. */
+static struct chunk *event_frame_deflate(struct feed_event *ev)
+{
+    if (ev->wire_deflate) return ev->wire_deflate;
+    struct chunk *plain = event_frame(ev), *frame = chunk_new(plain->len);
+    long n = ws_deflate_text_frame(ev->json->data, ev->json->len, (unsigned char *)frame->data,
+                                   frame->cap);
+    if (n < 0) {
+        chunk_unref(frame);
+        return ev->wire_deflate = chunk_ref(plain);
+    }
+    frame->len = frame->cap = (size_t)n;
+    return ev->wire_deflate = xrealloc(frame, sizeof *frame + frame->len);   /* give back the room */
+}
+
+/* The frame of ev that this client takes. */
+static struct chunk *frame_for(const struct ws_conn *wc, struct feed_event *ev)
+{
+    return wc->deflate.on ? event_frame_deflate(ev) : event_frame(ev);
+}
+
 /* Queue one event frame to one subscriber. A subscriber whose backlog
  * would pass the out cap is told 1013 (try again later) and closed, instead
  * of letting the server's memory grow for a client that does not read; the
@@ -208,16 +237,15 @@ static void deliver(struct ws_conn *wc, struct chunk *frame)
     if (conn_send_chunk(c, frame) == 0) s->stats.deliveries++;
 }
 
-/* A new event is in the feed: encode it once, queue the same bytes to
- * every subscriber. */
+/* A new event is in the feed: encode it once in each form (plain,
+ * compressed), queue the same bytes to every subscriber of that form. */
 static void publish(struct server *s, struct feed_event *ev)
 {
     (void)s;
-    struct chunk *frame = event_frame(ev);
     struct ws_conn *next;
     for (struct ws_conn *wc = subscribers; wc; wc = next) {
         next = wc->next;                     /* deliver may unsubscribe wc */
-        deliver(wc, frame);
+        deliver(wc, frame_for(wc, ev));
     }
 }
 
@@ -247,7 +275,7 @@ static void replay_more(struct ws_conn *wc)
     size_t portion = 0;
     uint64_t id = first;
     while (id <= feed_newest(&s->feed) && portion < s->cfg.out_cap / 2) {
-        struct chunk *frame = event_frame(feed_get(&s->feed, id++));
+        struct chunk *frame = frame_for(wc, feed_get(&s->feed, id++));
         conn_queue_chunk(c, frame);      /* asked for: not a backlog, never capped */
         portion += frame->len;
         s->stats.deliveries++;
@@ -272,22 +300,6 @@ static void on_drain(struct conn *c)
 
 /* ==== The opening handshake (RFC 6455 §4.2) ==== */
 
-/* How many header fields are named `name`; *last is the last one. */
-static int header_count(const struct http_request *req, const char *name,
-                        const struct http_header **last)
-{
-    int count = 0;
-    size_t n = strlen(name);
-    for (size_t i = 0; i < req->header_count; i++) {
-        const struct http_header *h = &req->headers[i];
-        if (h->name_len == n && strncasecmp(h->name, name, n) == 0) {
-            count++;
-            *last = h;
-        }
-    }
-    return count;
-}
-
 /* §4.2.1's checks on the client's handshake. Returns 0 when it is a valid
  * WebSocket opening handshake, else the status to answer (400, or 426 for a
  * version we do not speak) with *why saying what is wrong. */
@@ -306,10 +318,10 @@ static int handshake_check(const struct http_request *req, const struct http_hea
         *why = "Upgrade: websocket is missing";
     else if (!http_header_has_token(req, "Connection", "Upgrade"))
         *why = "Connection: Upgrade is missing";
-    else if (header_count(req, "Sec-WebSocket-Key", key) != 1 ||
+    else if (http_header_count(req, "Sec-WebSocket-Key", key) != 1 ||
              !ws_key_valid((*key)->value, (*key)->value_len))
         *why = "Sec-WebSocket-Key must be one base64 value of 16 bytes";
-    else if (header_count(req, "Sec-WebSocket-Version", &version) != 1)
+    else if (http_header_count(req, "Sec-WebSocket-Version", &version) != 1)
         *why = "Sec-WebSocket-Version: 13 is missing";
     else if (version->value_len != 2 || memcmp(version->value, "13", 2) != 0)
         return 426;                     /* §4.4: say which version we speak */
@@ -317,23 +329,26 @@ static int handshake_check(const struct http_request *req, const struct http_hea
 }
 
 /* Answer 101 and become a WebSocket connection (§4.2.2): the accept key
- * proves we read this client's key; after the empty line, frames. */
-static void accept_upgrade(struct ws_conn *wc, const struct http_header *key,
-                           int has_since, uint64_t since)
+ * proves we read this client's key, and the extension line names the
+ * permessage-deflate offer we took, if any (RFC 7692 §5); after the empty
+ * line, frames. */
+static void accept_upgrade(struct ws_conn *wc, const struct http_request *req,
+                           const struct http_header *key, int has_since, uint64_t since)
 {
     struct conn *c = &wc->base;
-    char accept[WS_ACCEPT_LENGTH + 1];
-    char head[256];
+    char accept[WS_ACCEPT_LENGTH + 1], extension[160], head[384];
     ws_accept_key(key->value, key->value_len, accept);
+    ws_deflate_negotiate(req, &wc->deflate);
+    ws_deflate_answer(&wc->deflate, extension, sizeof extension);
     int n = snprintf(head, sizeof head,
                      "HTTP/1.1 101 Switching Protocols\r\n"
                      "Upgrade: websocket\r\n"
                      "Connection: Upgrade\r\n"
                      "Sec-WebSocket-Accept: %s\r\n"
-                     "\r\n", accept);
+                     "%s\r\n", accept, extension);
     conn_send(c, head, (size_t)n);
     conn_upgrade(c);                      /* every later byte goes to on_data */
-    server_log(c->srv, "fd %d GET /ws -> 101", c->fd);
+    server_log(c->srv, "fd %d GET /ws -> 101%s", c->fd, wc->deflate.on ? ", deflate" : "");
     wc->state = WS_OPEN;
     subscribe(wc);
     if (has_since) replay(wc, since);     /* without ?since: live events only */
@@ -376,7 +391,7 @@ static int on_request(struct conn *c, const struct http_request *req, const char
         conn_respond(c, 400, "application/json", "Cache-Control: no-store\r\n", answer, (size_t)n);
         return 1;
     }
-    accept_upgrade((struct ws_conn *)c, key, has_since, since);
+    accept_upgrade((struct ws_conn *)c, req, key, has_since, since);
     return 1;
 }
 
@@ -398,8 +413,10 @@ static unsigned frame_violation(const struct ws_conn *wc, const struct ws_frame 
 {
     if (!f->masked)
         return *why = "client frames must be masked (5.1)", WS_PROTOCOL_ERROR;
-    if (f->rsv)
-        return *why = "RSV bits set but no extension was negotiated (5.2)", WS_PROTOCOL_ERROR;
+    if (f->rsv & ~(wc->deflate.on ? 4u : 0u))   /* RSV1 is permessage-deflate's, if agreed */
+        return *why = "an RSV bit no negotiated extension uses (5.2)", WS_PROTOCOL_ERROR;
+    if (f->rsv && (ws_is_control(f->opcode) || f->opcode == WS_CONTINUATION))
+        return *why = "RSV1 on a control frame or a continuation (RFC 7692 6.1)", WS_PROTOCOL_ERROR;
     if ((f->opcode >= 3 && f->opcode <= 7) || f->opcode >= 11)
         return *why = "reserved opcode (5.2)", WS_PROTOCOL_ERROR;
     if (ws_is_control(f->opcode)) {
@@ -477,6 +494,42 @@ static void on_message(struct ws_conn *wc)
     buf_free(&wc->msg);
 }
 
+/* Add n masked payload bytes at p to the message: unmasked in place, or,
+ * when it is compressed, unmasked a piece at a time and inflated (RFC 7692
+ * §7.2.2; last: the message is complete). What the message gained is
+ * checked as UTF-8 at once. The inflated message may not pass -m bytes
+ * either: a small frame that would inflate to more is a bomb (1009).
+ * Returns 0, or -1 when wc was closed. */
+static int take_payload(struct ws_conn *wc, const unsigned char *p, size_t n, int last)
+{
+    size_t at = wc->msg.len, done = 0;
+    enum ws_inflate_result r = WS_INFLATE_OK;
+    if (!wc->compressed) {
+        buf_append(&wc->msg, p, n);
+        ws_unmask((unsigned char *)wc->msg.data + at, (unsigned char *)wc->msg.data + at, n,
+                  wc->frame.mask, wc->frame_done);
+    } else {
+        unsigned char piece[4096];
+        do {
+            size_t take = n - done < sizeof piece ? n - done : sizeof piece;
+            ws_unmask(piece, p + done, take, wc->frame.mask, wc->frame_done + done);
+            done += take;
+            r = ws_inflate(&wc->inflater, wc->deflate.client_no_context, piece, take,
+                           last && done == n, &wc->msg, max_message);
+        } while (r == WS_INFLATE_OK && done < n);
+    }
+    if (r == WS_INFLATE_TOO_BIG)
+        ws_close(wc, WS_TOO_BIG, "message too big once inflated (RFC 7692)");
+    else if (r != WS_INFLATE_OK)
+        ws_close(wc, WS_INVALID_DATA, "not valid compressed data (RFC 7692 7.2.2)");
+    else if (wc->msg.len > at && utf8_feed(&wc->utf8, (unsigned char *)wc->msg.data + at,
+                                           wc->msg.len - at) < 0)
+        ws_close(wc, WS_INVALID_DATA, "text is not valid UTF-8 (8.1)");
+    else
+        return 0;
+    return -1;
+}
+
 /* The current data frame's payload is all here. */
 static void end_frame(struct ws_conn *wc)
 {
@@ -485,6 +538,8 @@ static void end_frame(struct ws_conn *wc)
         wc->skipping = 0;
         return;
     }
+    if (wc->frame.fin && wc->compressed && take_payload(wc, (const unsigned char *)"", 0, 1) != 0)
+        return;                             /* the end of the message did not inflate */
     if (wc->frame.fin) on_message(wc);
 }
 
@@ -530,6 +585,7 @@ static size_t read_header(struct ws_conn *wc, const unsigned char *p, size_t len
     }
     if (f.opcode == WS_TEXT) {              /* the first frame of a message */
         wc->msg_opcode = WS_TEXT;
+        wc->compressed = f.rsv != 0;        /* RSV1, allowed by frame_violation */
         utf8_init(&wc->utf8);
     }
     wc->frame = f;
@@ -546,16 +602,8 @@ static size_t read_payload(struct ws_conn *wc, const unsigned char *p, size_t le
 {
     uint64_t left = wc->frame.length - wc->frame_done;
     size_t take = left < len ? (size_t)left : len;
-    if (!wc->skipping) {
-        size_t at = wc->msg.len;
-        buf_append(&wc->msg, p, take);
-        unsigned char *piece = (unsigned char *)wc->msg.data + at;
-        ws_unmask(piece, piece, take, wc->frame.mask, wc->frame_done);
-        if (utf8_feed(&wc->utf8, piece, take) < 0) {
-            ws_close(wc, WS_INVALID_DATA, "text is not valid UTF-8 (8.1)");
-            wc->skipping = 1;               /* the rest of this frame is dropped */
-        }
-    }
+    if (!wc->skipping && take_payload(wc, p, take, 0) != 0)
+        wc->skipping = 1;                   /* the rest of this frame is dropped */
     wc->frame_done += take;
     if (wc->frame_done == wc->frame.length) end_frame(wc);
     return take;
@@ -607,6 +655,8 @@ static void on_close(struct conn *c)
     struct ws_conn *wc = (struct ws_conn *)c;
     unsubscribe(wc);
     buf_free(&wc->msg);
+    ws_inflater_free(wc->inflater);
+    wc->inflater = NULL;
 }
 
 /* SIGINT/SIGTERM: 1001, going away (§7.4.1). Core closes the connection
