@@ -65,6 +65,7 @@ $(BIN)/tests/test_ws_deflate: $(B)/tests/unit/test_ws_deflate.o $(WS_DEFLATE_OBJ
 
 NET_TESTS += $(BIN)/tests/test_websocket_net
 
+$(BIN)/tests/test_websocket_net: LDLIBS += -lz
 $(BIN)/tests/test_websocket_net: $(B)/tests/integration/test_websocket_net.o $(TEST_SUPPORT_OBJS)
 	$(LINK_TEST)
 
