@@ -195,29 +195,15 @@ static struct chunk *event_frame(struct feed_event *ev)
     return frame;
 }
 
-/* The same event for a client that agreed to permessage-deflate: the JSON
- * compressed with a fresh context (RFC 7692 §7.2.1), RSV1 set, made once
- * and kept in ev->wire_deflate. When that does not save 5 bytes (a short
- * event), the slot holds the plain frame instead: RSV1 clear, which RFC
- * 7692 allows for any message (§6). Returns a borrowed reference. */
-static struct chunk *event_frame_deflate(struct feed_event *ev)
-{
-    if (ev->wire_deflate) return ev->wire_deflate;
-    struct chunk *plain = event_frame(ev), *frame = chunk_new(plain->len);
-    long n = ws_deflate_text_frame(ev->json->data, ev->json->len, (unsigned char *)frame->data,
-                                   frame->cap);
-    if (n < 0) {
-        chunk_unref(frame);
-        return ev->wire_deflate = chunk_ref(plain);
-    }
-    frame->len = frame->cap = (size_t)n;
-    return ev->wire_deflate = xrealloc(frame, sizeof *frame + frame->len);   /* give back the room */
-}
-
-/* The frame of ev that this client takes. */
+/* The frame of ev that this client takes. One that agreed to
+ * permessage-deflate gets the JSON compressed with a fresh context
+ * (RFC 7692 §7.2.1), RSV1 set — or the plain frame when that is not
+ * smaller — made once and kept in ev->wire_deflate, like ev->wire. */
 static struct chunk *frame_for(const struct ws_conn *wc, struct feed_event *ev)
 {
-    return wc->deflate.on ? event_frame_deflate(ev) : event_frame(ev);
+    if (!wc->deflate.on) return event_frame(ev);
+    if (!ev->wire_deflate) ev->wire_deflate = ws_deflate_frame(ev->json, event_frame(ev));
+    return ev->wire_deflate;
 }
 
 /* Queue one event frame to one subscriber. A subscriber whose backlog
@@ -494,29 +480,22 @@ static void on_message(struct ws_conn *wc)
     buf_free(&wc->msg);
 }
 
-/* Add n masked payload bytes at p to the message: unmasked in place, or,
- * when it is compressed, unmasked a piece at a time and inflated (RFC 7692
- * §7.2.2; last: the message is complete). What the message gained is
- * checked as UTF-8 at once. The inflated message may not pass -m bytes
- * either: a small frame that would inflate to more is a bomb (1009).
- * Returns 0, or -1 when wc was closed. */
+/* Add n masked payload bytes at p to the message: unmasked in place, or
+ * unmasked and inflated when it is compressed (RFC 7692 §7.2.2; last: the
+ * message is complete). What the message gained is checked as UTF-8 at
+ * once. Inflated, it may not pass -m bytes either: a small frame that would
+ * inflate to more is a bomb (1009). Returns 0, or -1 when wc was closed. */
 static int take_payload(struct ws_conn *wc, const unsigned char *p, size_t n, int last)
 {
-    size_t at = wc->msg.len, done = 0;
+    size_t at = wc->msg.len;
     enum ws_inflate_result r = WS_INFLATE_OK;
-    if (!wc->compressed) {
+    if (wc->compressed) {
+        r = ws_inflate(&wc->inflater, wc->deflate.client_no_context, p, n, wc->frame.mask,
+                       wc->frame_done, last, &wc->msg, max_message);
+    } else {
         buf_append(&wc->msg, p, n);
         ws_unmask((unsigned char *)wc->msg.data + at, (unsigned char *)wc->msg.data + at, n,
                   wc->frame.mask, wc->frame_done);
-    } else {
-        unsigned char piece[4096];
-        do {
-            size_t take = n - done < sizeof piece ? n - done : sizeof piece;
-            ws_unmask(piece, p + done, take, wc->frame.mask, wc->frame_done + done);
-            done += take;
-            r = ws_inflate(&wc->inflater, wc->deflate.client_no_context, piece, take,
-                           last && done == n, &wc->msg, max_message);
-        } while (r == WS_INFLATE_OK && done < n);
     }
     if (r == WS_INFLATE_TOO_BIG)
         ws_close(wc, WS_TOO_BIG, "message too big once inflated (RFC 7692)");

@@ -177,6 +177,19 @@ long ws_deflate_text_frame(const void *in, size_t n, unsigned char *out, size_t 
     return head + body;
 }
 
+struct chunk *ws_deflate_frame(const struct chunk *payload, struct chunk *plain)
+{
+    struct chunk *frame = chunk_new(plain->len);
+    long n = ws_deflate_text_frame(payload->data, payload->len, (unsigned char *)frame->data,
+                                   frame->cap);
+    if (n < 0) {
+        chunk_unref(frame);
+        return chunk_ref(plain);
+    }
+    frame->len = frame->cap = (size_t)n;
+    return xrealloc(frame, sizeof *frame + frame->len);       /* give back the room */
+}
+
 /* ==== Inflating a client message (§7.2.2) ==== */
 
 struct ws_inflater {
@@ -224,7 +237,8 @@ static enum ws_inflate_result inflate_bytes(struct ws_inflater *zi, const unsign
 }
 
 enum ws_inflate_result ws_inflate(struct ws_inflater **zp, int no_context, const unsigned char *in,
-                                  size_t n, int last, struct buf *out, size_t limit)
+                                  size_t n, const unsigned char *mask, uint64_t offset, int last,
+                                  struct buf *out, size_t limit)
 {
     struct ws_inflater *zi = *zp;
     if (!zi) {
@@ -236,8 +250,14 @@ enum ws_inflate_result ws_inflate(struct ws_inflater **zp, int no_context, const
             return WS_INFLATE_BAD;
         }
     }
-    if (n > UINT_MAX / 2 || out->len > limit) return WS_INFLATE_TOO_BIG;
-    enum ws_inflate_result r = inflate_bytes(zi, in, n, out, limit);
+    if (out->len > limit) return WS_INFLATE_TOO_BIG;
+    enum ws_inflate_result r = WS_INFLATE_OK;
+    unsigned char plain[4096];
+    for (size_t done = 0, take; r == WS_INFLATE_OK && done < n; done += take) {
+        take = n - done < sizeof plain ? n - done : sizeof plain;
+        if (mask) ws_unmask(plain, in + done, take, mask, offset + done);
+        r = inflate_bytes(zi, mask ? plain : in + done, take, out, limit);
+    }
     if (r != WS_INFLATE_OK || !last) return r;
     if (!zi->ended) {                     /* put the tail back; a stream that just ended needs none */
         r = inflate_bytes(zi, flush_tail, sizeof flush_tail, out, limit);

@@ -29,6 +29,7 @@
  *   ws_deflate_answer        the header line that accepts it
  *   ws_deflate_message       compress one message's payload, tail removed
  *   ws_deflate_text_frame    ...as a whole text frame with RSV1 set
+ *   ws_deflate_frame         ...as a chunk to queue, or the plain frame when not smaller
  *   ws_inflate               inflate a client message, piece by piece
  *   ws_inflater_free         release a connection's inflater
  *
@@ -41,6 +42,7 @@
 #define RTLAB_WS_DEFLATE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "http.h"
@@ -78,6 +80,14 @@ long ws_deflate_message(const void *in, size_t n, unsigned char *out, size_t cap
  * above. */
 long ws_deflate_text_frame(const void *in, size_t n, unsigned char *out, size_t cap);
 
+/* The compressed text frame of payload (a message's bytes, e.g. an
+ * event's JSON) in a new chunk sized to fit, with one reference, the
+ * caller's. When it would not be at least 5 bytes smaller than plain (the
+ * same message as a plain frame), or zlib cannot start, it is a new
+ * reference to plain instead: sent with RSV1 clear, which RFC 7692 allows
+ * for any message (§6). */
+struct chunk *ws_deflate_frame(const struct chunk *payload, struct chunk *plain);
+
 enum ws_inflate_result {
     WS_INFLATE_OK = 0,
     WS_INFLATE_BAD = -1,       /* not DEFLATE, or a message that ends inside a block */
@@ -86,9 +96,10 @@ enum ws_inflate_result {
 
 struct ws_inflater;            /* zlib's state for one connection's client messages */
 
-/* Inflate the next compressed bytes in[0..n) of a client message (already
- * unmasked), appending the output to out, which may never exceed limit
- * bytes. Call with last = 1 once the message's final frame is in (n may
+/* Inflate the next compressed bytes in[0..n) of a client message,
+ * appending the output to out, which may never exceed limit bytes. The
+ * bytes are masked with mask (RFC 6455 §5.3), offset bytes into their
+ * frame's payload; mask NULL: not masked. Call with last = 1 once the message's final frame is in (n may
  * be 0): the 00 00 ff ff the sender removed is put back (§7.2.2), and the
  * message must end on a block boundary. *zp is allocated on first use and
  * kept; the window carries over to the next message unless no_context
@@ -96,7 +107,8 @@ struct ws_inflater;            /* zlib's state for one connection's client messa
  * stream (§7.2.3.4): more blocks may follow, and the window survives.
  * After WS_INFLATE_BAD or WS_INFLATE_TOO_BIG the connection must be closed. */
 enum ws_inflate_result ws_inflate(struct ws_inflater **zp, int no_context, const unsigned char *in,
-                                  size_t n, int last, struct buf *out, size_t limit);
+                                  size_t n, const unsigned char *mask, uint64_t offset, int last,
+                                  struct buf *out, size_t limit);
 
 /* Release an inflater (NULL is ignored). */
 void ws_inflater_free(struct ws_inflater *z);

@@ -38,7 +38,7 @@ static int inflate_all(struct ws_inflater **z, int no_context, const unsigned ch
                        struct buf *out, size_t limit)
 {
     buf_free(out);
-    return ws_inflate(z, no_context, in, n, 1, out, limit);
+    return ws_inflate(z, no_context, in, n, NULL, 0, 1, out, limit);
 }
 
 static int holds(const struct buf *b, const void *p, size_t n)
@@ -129,8 +129,8 @@ START_TEST(rfc_examples_inflated)
     struct buf out = {0};
     for (size_t cut = 0; cut <= n; cut++) {
         struct ws_inflater *z = NULL;
-        ck_assert_int_eq(ws_inflate(&z, 0, in, cut, 0, &out, 100), WS_INFLATE_OK);
-        ck_assert_int_eq(ws_inflate(&z, 0, in + cut, n - cut, 1, &out, 100), WS_INFLATE_OK);
+        ck_assert_int_eq(ws_inflate(&z, 0, in, cut, NULL, 0, 0, &out, 100), WS_INFLATE_OK);
+        ck_assert_int_eq(ws_inflate(&z, 0, in + cut, n - cut, NULL, 0, 1, &out, 100), WS_INFLATE_OK);
         ck_assert_msg(holds(&out, "Hello", 5), "%s cut at %zu: %.*s", rfc_examples[_i].what, cut,
                       (int)out.len, out.data);
         ck_assert_int_eq(inflate_all(&z, 0, hello_again, sizeof hello_again, &out, 100), WS_INFLATE_OK);
@@ -154,6 +154,66 @@ START_TEST(empty_message)
     ck_assert_int_eq(inflate_all(&z, 0, out, 1, &b, 10), WS_INFLATE_OK);
     ck_assert_int_eq(b.len, 0);
     ws_inflater_free(z);
+}
+END_TEST
+
+/* A client's payload arrives masked (RFC 6455 §5.3) and in pieces: the
+ * mask and each piece's offset into the frame are applied before
+ * inflating, so §7.2.3.1's bytes masked with §5.7's key, cut anywhere,
+ * are "Hello". */
+START_TEST(masked_pieces)
+{
+    static const unsigned char key[4] = {0x37, 0xfa, 0x21, 0x3d};
+    unsigned char masked[sizeof hello_1];
+    for (size_t i = 0; i < sizeof hello_1; i++) masked[i] = hello_1[i] ^ key[i % 4];
+    for (size_t cut = 0; cut <= sizeof hello_1; cut++) {
+        struct ws_inflater *z = NULL;
+        struct buf out = {0};
+        ck_assert_int_eq(ws_inflate(&z, 0, masked, cut, key, 0, 0, &out, 100), WS_INFLATE_OK);
+        ck_assert_int_eq(ws_inflate(&z, 0, masked + cut, sizeof hello_1 - cut, key, cut, 1, &out, 100),
+                         WS_INFLATE_OK);
+        ck_assert_msg(holds(&out, "Hello", 5), "cut at %zu: %.*s", cut, (int)out.len, out.data);
+        ws_inflater_free(z);
+        buf_free(&out);
+    }
+}
+END_TEST
+
+/* ws_deflate_frame: a short message is not worth compressing, and comes
+ * back as another reference to the plain frame; a long one is a new chunk
+ * holding exactly the compressed frame (no spare room kept). */
+START_TEST(frame_chunks)
+{
+    struct chunk *json = chunk_from("{\"id\":1,\"data\":\"Hello\"}", 23);
+    struct chunk *plain = chunk_from("\x81\x17{\"id\":1,\"data\":\"Hello\"}", 25);
+    struct chunk *got = ws_deflate_frame(json, plain);
+    ck_assert_ptr_eq(got, plain);
+    ck_assert_uint_eq(plain->refs, 2);
+    chunk_unref(got);
+    chunk_unref(json);
+    chunk_unref(plain);
+
+    char text[2000];
+    for (size_t i = 0; i < sizeof text; i++) text[i] = "abcdefgh"[i % 8];
+    json = chunk_from(text, sizeof text);
+    plain = chunk_new(4 + sizeof text);                   /* only its length matters */
+    plain->len = 4 + sizeof text;
+    got = ws_deflate_frame(json, plain);
+    ck_assert_ptr_ne(got, plain);
+    ck_assert_uint_eq(got->refs, 1);
+    ck_assert_uint_eq(got->len, got->cap);
+    ck_assert_msg(got->len < 100 && (unsigned char)got->data[0] == 0xc1, "%zu bytes, first %02x", got->len,
+                  (unsigned char)got->data[0]);
+    struct ws_inflater *z = NULL;
+    struct buf out = {0};
+    ck_assert_int_eq(inflate_all(&z, 0, (unsigned char *)got->data + 2, got->len - 2, &out, 4000),
+                     WS_INFLATE_OK);
+    ck_assert(holds(&out, text, sizeof text));
+    ws_inflater_free(z);
+    buf_free(&out);
+    chunk_unref(got);
+    chunk_unref(json);
+    chunk_unref(plain);
 }
 END_TEST
 
@@ -194,9 +254,9 @@ START_TEST(round_trip)
         struct buf out = {0};
         for (long at = 0; at < clen; at += (long)pieces[k]) {
             size_t take = (size_t)(clen - at) < pieces[k] ? (size_t)(clen - at) : pieces[k];
-            ck_assert_int_eq(ws_inflate(&z, 1, c + at, take, 0, &out, n), WS_INFLATE_OK);
+            ck_assert_int_eq(ws_inflate(&z, 1, c + at, take, NULL, 0, 0, &out, n), WS_INFLATE_OK);
         }
-        ck_assert_int_eq(ws_inflate(&z, 1, NULL, 0, 1, &out, n), WS_INFLATE_OK);
+        ck_assert_int_eq(ws_inflate(&z, 1, NULL, 0, NULL, 0, 1, &out, n), WS_INFLATE_OK);
         ck_assert_msg(holds(&out, in, n), "%zu bytes in pieces of %zu: %zu came back", n, pieces[k], out.len);
         ws_inflater_free(z);
         buf_free(&out);
@@ -335,6 +395,8 @@ int main(void)
     tcase_add_test(rfc, rfc_hello_inflated);
     tcase_add_loop_test(rfc, rfc_examples_inflated, 0, COUNT(rfc_examples));
     tcase_add_test(rfc, empty_message);
+    tcase_add_test(rfc, masked_pieces);
+    tcase_add_test(rfc, frame_chunks);
     suite_add_tcase(s, rfc);
 
     TCase *codec = tcase_create("codec");
