@@ -223,7 +223,7 @@ static enum ws_inflate_result inflate_bytes(struct ws_inflater *zi, const unsign
         int r = inflate(&zi->z, Z_SYNC_FLUSH);
         size_t got = sizeof piece - zi->z.avail_out;
         if (got > limit - out->len) return WS_INFLATE_TOO_BIG;   /* stop a bomb at the limit */
-        buf_append(out, piece, got);
+        if (got) buf_append(out, piece, got);
         if (r == Z_STREAM_END) {
             zi->ended = zi->z.avail_in == 0;
             if (restart(zi) != 0) return WS_INFLATE_BAD;
