@@ -48,6 +48,7 @@
 #include "ws_deflate.h"
 #include "ws_frame.h"
 #include "ws_handshake.h"
+#include "ws_message.h"
 
 /* ==== Constants ==== */
 
@@ -89,14 +90,10 @@ struct ws_conn {
     unsigned char framing_lost;  /* a header that could not be decoded: input is noise now */
     unsigned char heard;         /* bytes arrived since the last ping tick */
     unsigned char pong_due;      /* we pinged, and have heard nothing since */
-    unsigned char msg_opcode;    /* WS_TEXT while a message is being reassembled, else 0 */
-    unsigned char compressed;    /* ...and its first frame had RSV1: it is inflated as it comes */
     struct ws_deflate_terms deflate;  /* what the handshake agreed on permessage-deflate */
-    struct ws_inflater *inflater;     /* zlib's state for this client's messages, or NULL */
     struct ws_frame frame;       /* the header of the frame whose payload is arriving */
     uint64_t frame_done;         /* payload bytes of that frame used so far */
-    struct buf msg;              /* the message so far, unmasked; empty between messages */
-    struct utf8_state utf8;      /* the UTF-8 validator, fed as the message arrives */
+    struct ws_message msg;       /* the message arriving: unmasked, inflated, UTF-8 checked */
     uint64_t replay_next;        /* catching up: the next event id to queue; 0 once live */
 };
 
@@ -162,8 +159,7 @@ static void ws_close(struct ws_conn *wc, unsigned status, const char *reason)
 
     wc->state = WS_CLOSING;
     unsubscribe(wc);
-    buf_free(&wc->msg);
-    wc->msg_opcode = 0;
+    ws_message_clear(&wc->msg);
     send_control(wc, WS_CLOSE, payload, 2 + n);
     conn_hold_timeout(&wc->base, CLOSE_WAIT);
 }
@@ -325,6 +321,7 @@ static void accept_upgrade(struct ws_conn *wc, const struct http_request *req,
     char accept[WS_ACCEPT_LENGTH + 1], extension[160], head[384];
     ws_accept_key(key->value, key->value_len, accept);
     ws_deflate_negotiate(req, &wc->deflate);
+    wc->msg.no_context = wc->deflate.client_no_context;
     ws_deflate_answer(&wc->deflate, extension, sizeof extension);
     int n = snprintf(head, sizeof head,
                      "HTTP/1.1 101 Switching Protocols\r\n"
@@ -412,13 +409,13 @@ static unsigned frame_violation(const struct ws_conn *wc, const struct ws_frame 
             return *why = "a control frame carries at most 125 bytes (5.5)", WS_PROTOCOL_ERROR;
         return 0;
     }
-    if (f->opcode == WS_CONTINUATION && !wc->msg_opcode)
+    if (f->opcode == WS_CONTINUATION && !wc->msg.opcode)
         return *why = "a continuation with no message to continue (5.4)", WS_PROTOCOL_ERROR;
-    if (f->opcode != WS_CONTINUATION && wc->msg_opcode)
+    if (f->opcode != WS_CONTINUATION && wc->msg.opcode)
         return *why = "a new message inside a fragmented one (5.4)", WS_PROTOCOL_ERROR;
     if (f->opcode == WS_BINARY)
         return *why = "this server takes text messages only", WS_UNSUPPORTED;
-    if (wc->msg.len + f->length > max_message)
+    if (wc->msg.text.len + f->length > max_message)
         return *why = "message too big", WS_TOO_BIG;
     return 0;
 }
@@ -466,47 +463,19 @@ static void on_control(struct ws_conn *wc, const struct ws_frame *f, const unsig
     }
 }
 
-/* A message is complete: validate the end of its text and publish it. */
+/* A message is complete: validate its end and publish it. */
 static void on_message(struct ws_conn *wc)
 {
     struct server *s = wc->base.srv;
-    if (!utf8_complete(&wc->utf8)) {        /* a character cut off at the end */
-        ws_close(wc, WS_INVALID_DATA, "text is not valid UTF-8 (8.1)");
+    const char *why;
+    unsigned status = ws_message_end(&wc->msg, max_message, &why);
+    if (status) {                           /* a character cut off, or bad DEFLATE at the end */
+        ws_close(wc, status, why);
         return;
     }
     s->stats.requests++;
-    wc->msg_opcode = 0;
-    server_publish(s, wc->msg.data ? wc->msg.data : "", wc->msg.len);   /* the feed copies it */
-    buf_free(&wc->msg);
-}
-
-/* Add n masked payload bytes at p to the message: unmasked in place, or
- * unmasked and inflated when it is compressed (RFC 7692 §7.2.2; last: the
- * message is complete). What the message gained is checked as UTF-8 at
- * once. Inflated, it may not pass -m bytes either: a small frame that would
- * inflate to more is a bomb (1009). Returns 0, or -1 when wc was closed. */
-static int take_payload(struct ws_conn *wc, const unsigned char *p, size_t n, int last)
-{
-    size_t at = wc->msg.len;
-    enum ws_inflate_result r = WS_INFLATE_OK;
-    if (wc->compressed) {
-        r = ws_inflate(&wc->inflater, wc->deflate.client_no_context, p, n, wc->frame.mask,
-                       wc->frame_done, last, &wc->msg, max_message);
-    } else {
-        buf_append(&wc->msg, p, n);
-        ws_unmask((unsigned char *)wc->msg.data + at, (unsigned char *)wc->msg.data + at, n,
-                  wc->frame.mask, wc->frame_done);
-    }
-    if (r == WS_INFLATE_TOO_BIG)
-        ws_close(wc, WS_TOO_BIG, "message too big once inflated (RFC 7692)");
-    else if (r != WS_INFLATE_OK)
-        ws_close(wc, WS_INVALID_DATA, "not valid compressed data (RFC 7692 7.2.2)");
-    else if (wc->msg.len > at && utf8_feed(&wc->utf8, (unsigned char *)wc->msg.data + at,
-                                           wc->msg.len - at) < 0)
-        ws_close(wc, WS_INVALID_DATA, "text is not valid UTF-8 (8.1)");
-    else
-        return 0;
-    return -1;
+    server_publish(s, wc->msg.text.data ? wc->msg.text.data : "", wc->msg.text.len);
+    ws_message_clear(&wc->msg);             /* the feed has copied it */
 }
 
 /* The current data frame's payload is all here. */
@@ -517,8 +486,6 @@ static void end_frame(struct ws_conn *wc)
         wc->skipping = 0;
         return;
     }
-    if (wc->frame.fin && wc->compressed && take_payload(wc, (const unsigned char *)"", 0, 1) != 0)
-        return;                             /* the end of the message did not inflate */
     if (wc->frame.fin) on_message(wc);
 }
 
@@ -562,11 +529,8 @@ static size_t read_header(struct ws_conn *wc, const unsigned char *p, size_t len
         on_control(wc, &f, p + n);
         return (size_t)n + (size_t)f.length;
     }
-    if (f.opcode == WS_TEXT) {              /* the first frame of a message */
-        wc->msg_opcode = WS_TEXT;
-        wc->compressed = f.rsv != 0;        /* RSV1, allowed by frame_violation */
-        utf8_init(&wc->utf8);
-    }
+    if (f.opcode == WS_TEXT)                /* the first frame of a message; RSV1: compressed */
+        ws_message_start(&wc->msg, WS_TEXT, f.rsv != 0);
     wc->frame = f;
     wc->frame_done = 0;
     wc->in_frame = 1;
@@ -575,14 +539,22 @@ static size_t read_header(struct ws_conn *wc, const unsigned char *p, size_t len
 }
 
 /* Payload bytes of the current data frame at p[0..len). Each piece is
- * unmasked into the message and checked as UTF-8 at once, so bad text is
- * refused at its first bad byte, not when the message ends (§8.1). */
+ * added to the message as it comes — unmasked, inflated, checked as UTF-8
+ * (ws_message.c) — so bad text is refused at its first bad byte, not when
+ * the message ends (§8.1), and a bomb at the -m'th inflated byte. */
 static size_t read_payload(struct ws_conn *wc, const unsigned char *p, size_t len)
 {
     uint64_t left = wc->frame.length - wc->frame_done;
     size_t take = left < len ? (size_t)left : len;
-    if (!wc->skipping && take_payload(wc, p, take, 0) != 0)
-        wc->skipping = 1;                   /* the rest of this frame is dropped */
+    const char *why;
+    if (!wc->skipping) {
+        unsigned status = ws_message_add(&wc->msg, p, take, wc->frame.mask, wc->frame_done,
+                                         max_message, &why);
+        if (status) {
+            ws_close(wc, status, why);
+            wc->skipping = 1;               /* the rest of this frame is dropped */
+        }
+    }
     wc->frame_done += take;
     if (wc->frame_done == wc->frame.length) end_frame(wc);
     return take;
@@ -633,9 +605,7 @@ static void on_close(struct conn *c)
 {
     struct ws_conn *wc = (struct ws_conn *)c;
     unsubscribe(wc);
-    buf_free(&wc->msg);
-    ws_inflater_free(wc->inflater);
-    wc->inflater = NULL;
+    ws_message_free(&wc->msg);
 }
 
 /* SIGINT/SIGTERM: 1001, going away (§7.4.1). Core closes the connection
