@@ -24,10 +24,12 @@
  * feed (DESIGN.md: nothing is lost without the client knowing).
  *
  * Spec: RFC 6455 — §4 the handshake, §5 framing, §5.5 control frames,
- * §7 closing, §7.4 status codes, §8.1 UTF-8. The pure units it uses each sit
- * in a file of their own: sha1.c (RFC 3174), base64.c (RFC 4648),
- * ws_handshake.c (the accept key), ws_frame.c (the frame header), and
- * core/utf8.c (the incremental UTF-8 validator).
+ * §7 closing, §7.4 status codes, §8.1 UTF-8; RFC 7692 permessage-deflate.
+ * The pure units it uses each sit in a file of their own: sha1.c
+ * (RFC 3174), base64.c (RFC 4648), ws_handshake.c (the accept key),
+ * ws_frame.c (the frame header), ws_message.c (payload to message:
+ * unmasked, inflated, UTF-8 checked by core/utf8.c) and ws_deflate.c (the
+ * extension's negotiation and codec, with zlib).
  *
  * Its neighbour: sse/sse.c also keeps a connection open and pushes events
  * down it, but only one way and in plain HTTP. What this file adds is
