@@ -18,6 +18,7 @@
 
 #define WINDOW_BITS 15            /* 32 KiB, the most DEFLATE allows (§7.1.2) */
 #define PIECE 16384               /* inflate output is taken this many bytes at a time */
+#define MAX_STREAM_ENDS 8         /* BFINAL blocks one message may hold (see restart) */
 
 /* §7.2.1: a sync flush ends in an empty stored block: BFINAL 0, BTYPE 00,
  * padding, then LEN 0000 and NLEN ffff. The sender removes these bytes;
@@ -195,13 +196,19 @@ struct chunk *ws_deflate_frame(const struct chunk *payload, struct chunk *plain)
 struct ws_inflater {
     z_stream z;
     int ended;      /* the last bytes given ended a stream (BFINAL): no block is open */
+    unsigned ends;  /* streams ended in this message so far */
 };
 
 /* A block with BFINAL set ended zlib's stream, but a message may go on
  * with more blocks (§7.2.3.4), and a later message may still refer back:
- * start a new stream that keeps the window as its dictionary. */
+ * start a new stream that keeps the window as its dictionary. That copies
+ * up to 32 KiB twice, and an empty final block is 2 bytes, so a hostile
+ * message of nothing but them would cost 32 KiB of copying per 2 bytes
+ * sent: a message may end at most MAX_STREAM_ENDS streams (a real sender
+ * ends one, at the end), more is refused as bad data. */
 static int restart(struct ws_inflater *zi)
 {
+    if (++zi->ends > MAX_STREAM_ENDS) return -1;
     unsigned char window[1u << WINDOW_BITS];
     uInt len = sizeof window;
     if (inflateGetDictionary(&zi->z, window, &len) != Z_OK || inflateReset(&zi->z) != Z_OK)
@@ -267,6 +274,7 @@ enum ws_inflate_result ws_inflate(struct ws_inflater **zp, int no_context, const
     }
     if (r == WS_INFLATE_OK && no_context && inflateReset(&zi->z) != Z_OK) r = WS_INFLATE_BAD;
     zi->ended = 0;
+    zi->ends = 0;
     return r;
 }
 

@@ -321,6 +321,30 @@ START_TEST(bad_compressed_data)
 }
 END_TEST
 
+/* A message may hold a few streams ended by BFINAL (each restart keeps
+ * the window), but not many: 8 empty final blocks (03 00 each) then the
+ * closing 00 are fine, 9 are refused (each costs up to 64 KiB of copying). */
+START_TEST(stream_ends_bounded)
+{
+    unsigned char in[32];
+    size_t n = 0;
+    for (int i = 0; i < 8; i++) in[n++] = 0x03, in[n++] = 0x00;
+    in[n++] = 0x00;
+    struct ws_inflater *z = NULL;
+    struct buf out = {0};
+    ck_assert_int_eq(inflate_all(&z, 0, in, n, &out, 100), WS_INFLATE_OK);
+    ck_assert_int_eq(inflate_all(&z, 0, in, n, &out, 100), WS_INFLATE_OK);   /* counted per message */
+    ws_inflater_free(z);
+    z = NULL;
+    n = 0;
+    for (int i = 0; i < 9; i++) in[n++] = 0x03, in[n++] = 0x00;
+    in[n++] = 0x00;
+    ck_assert_int_eq(inflate_all(&z, 0, in, n, &out, 100), WS_INFLATE_BAD);
+    ws_inflater_free(z);
+    buf_free(&out);
+}
+END_TEST
+
 /* ==== Negotiation (§5, §7.1) ==== */
 
 static const struct {
@@ -404,6 +428,7 @@ int main(void)
     tcase_add_loop_test(codec, round_trip, 0, 2 * COUNT(sizes));
     tcase_add_test(codec, bomb);
     tcase_add_loop_test(codec, bad_compressed_data, 0, COUNT(bad_data));
+    tcase_add_test(codec, stream_ends_bounded);
     suite_add_tcase(s, codec);
 
     TCase *neg = tcase_create("negotiation");
