@@ -76,13 +76,13 @@ long ws_deflate_message(const void *in, size_t n, unsigned char *out, size_t cap
 /* The same, as a whole server frame: FIN, RSV1 (compressed), opcode text,
  * the length, then the compressed payload. Returns the frame's length, or
  * -2 when it does not fit in cap with the four bytes of the tail (so a
- * cap of the plain frame's length asks "only if 5 bytes smaller"), -1 as
+ * cap of the plain frame's length asks "only if 4 bytes smaller"), -1 as
  * above. */
 long ws_deflate_text_frame(const void *in, size_t n, unsigned char *out, size_t cap);
 
 /* The compressed text frame of payload (a message's bytes, e.g. an
  * event's JSON) in a new chunk sized to fit, with one reference, the
- * caller's. When it would not be at least 5 bytes smaller than plain (the
+ * caller's. When it would not be at least 4 bytes smaller than plain (the
  * same message as a plain frame), or zlib cannot start, it is a new
  * reference to plain instead: sent with RSV1 clear, which RFC 7692 allows
  * for any message (§6). */

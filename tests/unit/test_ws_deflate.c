@@ -181,9 +181,23 @@ END_TEST
 
 /* ws_deflate_frame: a short message is not worth compressing, and comes
  * back as another reference to the plain frame; a long one is a new chunk
- * holding exactly the compressed frame (no spare room kept). */
+ * holding exactly the compressed frame (no spare room kept). The line is
+ * 4 bytes: "Hello" is a 9-byte compressed frame, taken beside a plain
+ * frame of 13 bytes, not beside one of 12. */
 START_TEST(frame_chunks)
 {
+    struct chunk *hello = chunk_from("Hello", 5), *p13 = chunk_new(13), *p12 = chunk_new(12);
+    p13->len = 13;
+    p12->len = 12;
+    struct chunk *c13 = ws_deflate_frame(hello, p13), *c12 = ws_deflate_frame(hello, p12);
+    ck_assert_msg(c13 != p13 && c13->len == 9, "beside 13 bytes: %zu", c13->len);
+    ck_assert_ptr_eq(c12, p12);
+    chunk_unref(c13);
+    chunk_unref(c12);
+    chunk_unref(p13);
+    chunk_unref(p12);
+    chunk_unref(hello);
+
     struct chunk *json = chunk_from("{\"id\":1,\"data\":\"Hello\"}", 23);
     struct chunk *plain = chunk_from("\x81\x17{\"id\":1,\"data\":\"Hello\"}", 25);
     struct chunk *got = ws_deflate_frame(json, plain);
