@@ -195,8 +195,8 @@ static struct chunk *event_frame(struct feed_event *ev)
 
 /* The frame of ev that this client takes. One that agreed to
  * permessage-deflate gets the JSON compressed with a fresh context
- * (RFC 7692 §7.2.1), RSV1 set — or the plain frame when that is not
- * smaller — made once and kept in ev->wire_deflate, like ev->wire. */
+ * (RFC 7692 §7.2.1), RSV1 set — or the plain frame when that would save
+ * under 4 bytes — made once and kept in ev->wire_deflate, like ev->wire. */
 static struct chunk *frame_for(const struct ws_conn *wc, struct feed_event *ev)
 {
     if (!wc->deflate.on) return event_frame(ev);
