@@ -31,6 +31,7 @@ static void feed_clear_slot(struct feed_event *ev)
     chunk_unref(ev->data);
     chunk_unref(ev->json);
     chunk_unref(ev->wire);
+    chunk_unref(ev->wire_deflate);
     memset(ev, 0, sizeof *ev);
 }
 

@@ -19,7 +19,9 @@
  * {"id":N,"data":"..."} (what polling answers and WebSocket frames carry),
  * and a slot, `wire`, where a server keeps the event already encoded for its
  * own protocol (an SSE block, a WebSocket frame), so a replay reuses the
- * bytes made at publish time instead of encoding again.
+ * bytes made at publish time instead of encoding again; WebSocket keeps a
+ * second form beside it, `wire_deflate`, for clients that agreed to
+ * permessage-deflate.
  *
  * A feed can also mirror a feed kept elsewhere (the Redis Stream of
  * core/feed_redis.c): there the ids come from outside, feed_publish_at adds
@@ -41,6 +43,7 @@ struct feed_event {
     struct chunk *data;     /* the event's text as published */
     struct chunk *json;     /* {"id":N,"data":"..."} */
     struct chunk *wire;     /* the server's own encoding, or NULL; freed with the event */
+    struct chunk *wire_deflate; /* WebSocket: the frame compressed (RFC 7692), or NULL; likewise */
 };
 
 struct feed {
