@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>                 /* getopt, as POSIX has it */
 
+#include "feed_redis.h"
 #include "net.h"
 
 /* ==== libev callbacks ==== */
@@ -163,6 +164,8 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
         if (c->state == CONN_HELD || c->state == CONN_UPGRADED) {
             if (s->tech->on_shutdown) s->tech->on_shutdown(c);
             conn_close_after_write(c);
+        } else if (c->state == CONN_WAITING) {
+            ;                                     /* its answer comes from Redis, or the grace ends */
         } else if (c->state == CONN_HEAD && outq_bytes(&c->out) == 0) {
             conn_close(c);                        /* idle, or mid-head: nothing owed */
         } else {
@@ -179,14 +182,15 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 static void usage(const struct technique *t)
 {
     fprintf(stderr,
-            "usage: %s [-p PORT] [-a ADDR] [-w DIR] [-t MS] [-b N] [-o BYTES] [-q]%s%s\n"
+            "usage: %s [-p PORT] [-a ADDR] [-w DIR] [-t MS] [-b N] [-o BYTES] [-q] [-R URL]%s%s\n"
             "  -p PORT   port to listen on; 0 picks a free one (default %d)\n"
             "  -a ADDR   address to bind (default 127.0.0.1)\n"
             "  -w DIR    web root for static files (default: the repo's web/)\n"
             "  -t MS     publish a clock event every MS ms; 0 = off (default 1000)\n"
             "  -b N      events kept in the feed (default 1024)\n"
             "  -o BYTES  most bytes a subscriber may have unsent before it is dropped (default 1048576)\n"
-            "  -q        quiet: no per-request log\n",
+            "  -q        quiet: no per-request log\n"
+            "  -R URL    keep the feed in Redis, shared by every instance: redis://HOST:PORT[/PREFIX]\n",
             t->name, t->extra_usage ? " " : "", t->extra_usage ? t->extra_usage : "",
             t->default_port);
 }
@@ -247,7 +251,7 @@ static const char *default_web_root(const char *argv0)
 static int parse_flags(struct server *s, const struct technique *t, int argc, char **argv)
 {
     char optstring[64];
-    snprintf(optstring, sizeof optstring, "p:a:w:t:b:o:qh%s", t->extra_flags ? t->extra_flags : "");
+    snprintf(optstring, sizeof optstring, "p:a:w:t:b:o:qR:h%s", t->extra_flags ? t->extra_flags : "");
     int opt;
     long long v;
     while ((opt = getopt(argc, argv, optstring)) != -1) {
@@ -259,6 +263,7 @@ static int parse_flags(struct server *s, const struct technique *t, int argc, ch
         case 'b': if ((v = flag_number('b', optarg, 1, 10000000)) < 0) return -1; s->cfg.feed_size = (size_t)v; break;
         case 'o': if ((v = flag_number('o', optarg, 1024, 1LL << 40)) < 0) return -1; s->cfg.out_cap = (size_t)v; break;
         case 'q': s->cfg.quiet = 1; break;
+        case 'R': s->cfg.redis_url = optarg; break;
         case 'h': usage(t); exit(0);
         case '?': usage(t); return -1;
         default:
@@ -288,6 +293,11 @@ static void raise_fd_limit(void)
     }
 }
 
+void server_accept_start(struct server *s)
+{
+    if (!s->shutting_down) ev_io_start(s->loop, &s->listen_io);
+}
+
 int server_main(const struct technique *tech, int argc, char **argv)
 {
     static struct server srv;
@@ -313,7 +323,15 @@ int server_main(const struct technique *tech, int argc, char **argv)
     s->started_at = ev_now(s->loop);
 
     ev_io_init(&s->listen_io, on_accept, s->listen_fd, EV_READ);
-    ev_io_start(s->loop, &s->listen_io);
+    if (s->cfg.redis_url) {                /* accepting starts once the stream is read */
+        s->redis = redis_feed_start(s, s->cfg.redis_url, why, sizeof why);
+        if (!s->redis) {
+            fprintf(stderr, "%s: %s\n", tech->name, why);
+            return 1;
+        }
+    } else {
+        server_accept_start(s);
+    }
     ev_init(&s->accept_retry, on_accept_retry);
     ev_prepare_init(&s->flush, on_flush);
     ev_prepare_start(s->loop, &s->flush);
@@ -337,6 +355,7 @@ int server_main(const struct technique *tech, int argc, char **argv)
 
     ev_run(s->loop, 0);
 
+    redis_feed_stop(s->redis);
     feed_free(&s->feed);
     server_log(s, "stopped");
     return 0;
