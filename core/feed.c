@@ -3,8 +3,7 @@
  *
  * Event id sits in slot (id - 1) % capacity, so finding an event is one
  * division, and the ring needs no head index: `newest` says it all. The kept
- * events are the ids max(1, newest - capacity + 1) .. newest, and never any
- * at or below `floor` (a mirror that jumped, feed_skip_to).
+ * events are the ids max(1, newest - capacity + 1) .. newest.
  */
 #include "feed.h"
 
@@ -23,7 +22,7 @@ void feed_init(struct feed *f, size_t capacity)
         abort();
     }
     f->newest = 0;
-    f->floor = 0;
+    f->dropped = 0;
 }
 
 /* Release what one slot holds. */
@@ -32,6 +31,7 @@ static void feed_clear_slot(struct feed_event *ev)
     chunk_unref(ev->data);
     chunk_unref(ev->json);
     chunk_unref(ev->wire);
+    chunk_unref(ev->wire_deflate);
     memset(ev, 0, sizeof *ev);
 }
 
@@ -70,7 +70,7 @@ struct feed_event *feed_publish(struct feed *f, const char *data, size_t len)
 uint64_t feed_oldest(const struct feed *f)
 {
     uint64_t oldest = f->newest <= f->capacity ? 1 : f->newest - f->capacity + 1;
-    return oldest > f->floor ? oldest : f->floor + 1; /* a mirror never kept those */
+    return f->dropped >= oldest ? f->dropped + 1 : oldest;   /* the budget took more */
 }
 
 enum feed_cursor feed_since(const struct feed *f, uint64_t since, uint64_t *first)
@@ -96,12 +96,16 @@ struct feed_event *feed_get(const struct feed *f, uint64_t id)
 
 /* ==== A mirror of a feed kept elsewhere ==== */
 
+/* A mirror (core/feed_redis.c) gets its ids from outside. Ids it jumps over
+ * read as gone, like events the byte budget dropped: `dropped` says that
+ * every id up to it has left (or never reached) this feed. */
+
 void feed_skip_to(struct feed *f, uint64_t id)
 {
     if (id <= f->newest) return;
     for (size_t i = 0; i < f->capacity; i++) feed_clear_slot(&f->ring[i]);
     f->newest = id;
-    f->floor = id;
+    f->dropped = id;
 }
 
 struct feed_event *feed_publish_at(struct feed *f, uint64_t id, const char *data, size_t len)

@@ -19,13 +19,15 @@
  * {"id":N,"data":"..."} (what polling answers and WebSocket frames carry),
  * and a slot, `wire`, where a server keeps the event already encoded for its
  * own protocol (an SSE block, a WebSocket frame), so a replay reuses the
- * bytes made at publish time instead of encoding again.
+ * bytes made at publish time instead of encoding again; WebSocket keeps a
+ * second form beside it, `wire_deflate`, for clients that agreed to
+ * permessage-deflate.
  *
  * A feed can also mirror a feed kept elsewhere (the Redis Stream of
  * core/feed_redis.c): there the ids come from outside, feed_publish_at adds
- * an event with a given id, and ids it jumps over count as gone (`floor`).
+ * an event with a given id, and ids it jumps over count as gone (`dropped`).
  *
- * Interface: feed_new, feed_free, feed_publish, feed_newest, feed_oldest,
+ * Interface: feed_init, feed_free, feed_publish, feed_newest, feed_oldest,
  *            feed_since, feed_get, feed_publish_at, feed_skip_to.
  */
 #ifndef RTLAB_FEED_H
@@ -41,13 +43,14 @@ struct feed_event {
     struct chunk *data;     /* the event's text as published */
     struct chunk *json;     /* {"id":N,"data":"..."} */
     struct chunk *wire;     /* the server's own encoding, or NULL; freed with the event */
+    struct chunk *wire_deflate; /* WebSocket: the frame compressed (RFC 7692), or NULL; likewise */
 };
 
 struct feed {
     struct feed_event *ring; /* capacity slots; event id sits at (id - 1) % capacity */
     size_t capacity;         /* events kept */
     uint64_t newest;         /* id of the newest event, 0 before the first */
-    uint64_t floor;          /* ids up to floor were never kept here (feed_skip_to); 0 */
+    uint64_t dropped;        /* every id up to this one has left the feed by bytes */
 };
 
 enum feed_cursor { FEED_OK = 0, FEED_GAP = 1, FEED_AHEAD = 2 };

@@ -184,6 +184,17 @@ static void catch_up(struct redis_feed *r);
 
 static double feed_now(struct redis_feed *r) { return ev_now(r->srv->loop); }
 
+/* Send one command on ac; its answer goes to cb. hiredis refuses only a
+ * context that is being let go: then Redis is lost (the callback would
+ * never run). Returns 0, or -1. */
+static int send_command(struct redis_feed *r, redisAsyncContext *ac, redisCallbackFn *cb,
+                        void *privdata, int argc, const char **argv, const size_t *lens)
+{
+    if (ac && redisAsyncCommandArgv(ac, cb, privdata, argc, argv, lens) == REDIS_OK) return 0;
+    redis_lost(r, "a command could not be sent");
+    return -1;
+}
+
 /* ==== Mirroring stream entries into the local feed ==== */
 
 /* Add one stream entry (an array: id, then field/value pairs) to the local
@@ -366,7 +377,7 @@ static void catch_up(struct redis_feed *r)
     redis_cursor_format_id(start, sizeof start, from);
     snprintf(count, sizeof count, "%d", BATCH);
     const char *argv[] = {"XRANGE", r->key_stream, start, "+", "COUNT", count};
-    redisAsyncCommandArgv(r->cmd, on_catch_up, NULL, 6, argv, NULL);
+    send_command(r, r->cmd, on_catch_up, NULL, 6, argv, NULL);
 }
 
 /* The reader's answer: new entries (mirror them), or nil after
@@ -400,7 +411,7 @@ static void read_live(struct redis_feed *r)
     snprintf(block, sizeof block, "%d", READ_BLOCK_MS);
     snprintf(count, sizeof count, "%d", BATCH);
     const char *argv[] = {"XREAD", "COUNT", count, "BLOCK", block, "STREAMS", r->key_stream, after};
-    redisAsyncCommandArgv(r->reader, on_read_live, NULL, 8, argv, NULL);
+    send_command(r, r->reader, on_read_live, NULL, 8, argv, NULL);
 }
 
 /* 16 random bytes as hex: a new stream's identity. */
@@ -427,9 +438,9 @@ static void say_hello(struct redis_feed *r)
     snprintf(newest, sizeof newest, "%llu", (unsigned long long)feed_newest(&r->srv->feed));
     snprintf(settle, sizeof settle, "%d", SETTLE_MS);
     const char *load[] = {"SCRIPT", "LOAD", PUBLISH_LUA};
-    redisAsyncCommandArgv(r->cmd, on_script_loaded, NULL, 3, load, NULL);
+    if (send_command(r, r->cmd, on_script_loaded, NULL, 3, load, NULL) < 0) return;
     const char *hello[] = {"EVAL", HELLO_LUA, "2", r->key_meta, r->key_settle, epoch, newest, settle};
-    redisAsyncCommandArgv(r->cmd, on_hello, NULL, 8, hello, NULL);
+    send_command(r, r->cmd, on_hello, NULL, 8, hello, NULL);
 }
 
 static void on_connect(const redisAsyncContext *ac, int status)
@@ -554,7 +565,7 @@ static void on_heartbeat_timer(struct ev_loop *loop, ev_timer *w, int revents)
     if (r->state == R_LIVE && !r->heartbeat_out) {
         const char *argv[] = {"HGET", r->key_meta, "epoch"};
         r->heartbeat_out = 1;
-        redisAsyncCommandArgv(r->cmd, on_heartbeat, NULL, 3, argv, NULL);
+        send_command(r, r->cmd, on_heartbeat, NULL, 3, argv, NULL);
     }
 }
 
@@ -620,19 +631,23 @@ int redis_feed_publish(struct redis_feed *r, const char *data, size_t len, struc
     size_t lens[10];
     for (int i = 0; i < 10; i++)                 /* the data (7) is not NUL-ended: its own length */
         lens[i] = i == 7 ? len : strlen(argv[i]);
-    struct pending *p = NULL;
-    if (waiter) {
-        p = calloc(1, sizeof *p);
-        if (!p) {
-            answer_unavailable(waiter, "out of memory");
-            return -1;
-        }
+    struct pending *p = waiter ? calloc(1, sizeof *p) : NULL;
+    if (waiter && !p) {
+        answer_unavailable(waiter, "out of memory");
+        return -1;
+    }
+    if (send_command(r, r->cmd, on_published, p, 10, argv, lens) < 0) {
+        free(p);
+        r->refused++;
+        if (waiter) answer_unavailable(waiter, "redis is unreachable: the event was not published");
+        return -1;
+    }
+    if (p) {                                     /* answers come in the order of the commands */
         p->conn = waiter;
         if (r->pending_tail) r->pending_tail->next = p; else r->pending = p;
         r->pending_tail = p;
         conn_wait(waiter);
     }
-    redisAsyncCommandArgv(r->cmd, on_published, p, 10, argv, lens);
     return 0;
 }
 

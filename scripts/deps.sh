@@ -36,6 +36,7 @@ check_build() {
     have_cmd pkg-config || need pkg-config "finding Check's flags"
     have_header ev.h || need libev-dev "the event loop every server runs on"
     have_header check.h || need check "the unit and integration tests"
+    have_header zlib.h || need zlib1g-dev "permessage-deflate in the WebSocket server"
 }
 
 check_test() {

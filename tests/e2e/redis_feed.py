@@ -3,13 +3,14 @@
 Driven by redis_feed.sh (which checks the tools and passes RTLAB_BIN). It
 starts Debian's redis-server itself on a free loopback port, in a private
 directory, with an append-only file (fsync always) so that a killed Redis
-can come back with its data; and two instances of bin/sse, bin/longpoll and
-bin/websocket, each with -R. What it proves:
+can come back with its data; and two instances of bin/sse, bin/longpoll,
+bin/websocket and bin/polling, each with -R. What it proves:
   1. ids are shared: events published on different instances get one
      increasing sequence;
   2. an event published on A reaches a subscriber of B, live;
   3. a client that saw cursor C on A resumes on B and gets every later event
-     exactly once, in order: SSE Last-Event-ID, long-poll since, ws ?since;
+     exactly once, in order: SSE Last-Event-ID, long-poll since, ws ?since,
+     short-poll since;
   4. Redis killed (SIGKILL): publish answers 503 with a JSON body and
      Retry-After on every instance; the processes live; subscribers stay
      connected;
@@ -19,7 +20,11 @@ bin/websocket, each with -R. What it proves:
   6. Redis back empty (a new stream): the instances see a new epoch; while
      it settles publishing is 503; then ids continue above the old ones, so
      an old cursor resumes right on an instance that still has the old
-     events, and a fresh instance answers it with an explicit gap.
+     events, and a fresh instance answers it with an explicit gap;
+  7. a conflict: an instance away (stopped) through an empty restart, while
+     a fresh one made the new stream from id 1, finds its ids reused: it
+     counts the conflict, empties its feed and closes its subscribers (an
+     explicit end, never a silent wrong resume), then mirrors the new stream.
 Every wait polls a state within a deadline; nothing sleeps and hopes.
 Prints "ok: ..." per check; exits 1 at the first failure.
 """
@@ -48,7 +53,7 @@ def ok(message):
 def fail(message):
     print(f"FAIL: {message}", flush=True)
     for p in procs:
-        if p.poll() is None and getattr(p, "name", ""):
+        if getattr(p, "err_path", None):
             try:
                 with open(p.err_path) as f:
                     tail = f.read()[-1500:]
@@ -113,11 +118,11 @@ def start_redis(directory):
 
 
 class Server:
-    def __init__(self, tech, *args):
+    def __init__(self, tech, *args, url=REDIS_URL):
         self.name = f"{tech}-{len(procs)}"
         self.err_path = os.path.join(TMP, self.name + ".err")
         self.p = subprocess.Popen([f"{BIN}/{tech}", "-p", "0", "-a", "127.0.0.1", "-t", "0",
-                                   "-b", "64", "-q", "-R", REDIS_URL, *args],
+                                   "-b", "64", "-q", "-R", url, *args],
                                   stdout=subprocess.PIPE, stderr=open(self.err_path, "w"), text=True)
         self.p.name, self.p.err_path = self.name, self.err_path
         procs.append(self.p)
@@ -229,6 +234,13 @@ class SseStream:
             return False
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def messages(events):
     return [(i, d) for i, t, d in events if t == "message"]
 
@@ -257,7 +269,8 @@ def main():
     sse_a, sse_b = Server("sse"), Server("sse")
     lp_a, lp_b = Server("longpoll"), Server("longpoll")
     ws_a, ws_b = Server("websocket"), Server("websocket")
-    everyone = [sse_a, sse_b, lp_a, lp_b, ws_a, ws_b]
+    poll_a, poll_b = Server("polling"), Server("polling")
+    everyone = [sse_a, sse_b, lp_a, lp_b, ws_a, ws_b, poll_a, poll_b]
     for s in everyone:
         s.wait_live("at start")
     # A new stream settles first (no publish for 2.5 s): wait for the first 200.
@@ -267,8 +280,8 @@ def main():
     # 1. one sequence for every instance.
     ids = [s.publish_ok(f"from {s.name}") for s in everyone]
     if ids != list(range(first + 1, first + 1 + len(everyone))):
-        fail(f"ids from six instances are not one sequence: {ids}")
-    ok(f"six instances share one id sequence: {ids}")
+        fail(f"ids from {len(everyone)} instances are not one sequence: {ids}")
+    ok(f"{len(everyone)} instances of four servers share one id sequence: {ids}")
 
     # 2. published on A, live on B.
     sse_a.wait_newest(ids[-1])
@@ -287,7 +300,7 @@ def main():
     for i in range(5):
         n = lp_a.publish_ok(f"burst {i}")
     want = list(range(cursor + 1, n + 1))
-    for s in (sse_b, lp_b, ws_b):
+    for s in (sse_b, lp_b, ws_b, poll_b):
         s.wait_newest(n)
     sse_resume = [e[0] for e in messages(SseStream(sse_b, last_event_id=cursor).until_id(n, "SSE resume"))]
     if sse_resume != want:
@@ -298,7 +311,12 @@ def main():
     ws_resume = asyncio.run(ws_replay(ws_b, cursor, n))
     if ws_resume != want:
         fail(f"ws ?since={cursor} on B: got {ws_resume}, wanted {want}")
-    ok(f"a cursor seen on A resumes on B exactly once: SSE, long poll and ws all get {cursor + 1}..{n}")
+    with urllib.request.urlopen(f"{poll_b.base}/poll?since={cursor}", timeout=5) as res:
+        poll_resume = [e["id"] for e in json.load(res)["events"]]
+    if poll_resume != want:
+        fail(f"short poll since={cursor} on B: got {poll_resume}, wanted {want}")
+    ok(f"a cursor seen on A resumes on B exactly once: SSE, long poll, ws and short poll all get "
+       f"{cursor + 1}..{n}")
     live_b.until_id(n, "B's live subscriber during the burst")
     live_a.until_id(n, "A's live subscriber during the burst")
     before_kill = n
@@ -308,6 +326,14 @@ def main():
     redis.wait(5)
     for s in everyone:
         wait_for(f"{s.name} sees Redis gone", lambda s=s: (s.redis_state() or {}).get("state") != "live")
+    # No busy loop: three more failed reconnects (0.2 + 0.4 + 0.8 s of
+    # backoff) cost next to no CPU.
+    cpu_before, reconnects = cpu_seconds(sse_b.p.pid), sse_b.redis_state()["reconnects"]
+    started = time.monotonic()
+    wait_for("three more reconnect attempts", lambda: sse_b.redis_state()["reconnects"] >= reconnects + 3, 5)
+    took, spent = time.monotonic() - started, cpu_seconds(sse_b.p.pid) - cpu_before
+    if took < 0.3 or spent > 0.25:
+        fail(f"three reconnect attempts took {took:.2f} s and {spent:.2f} s of CPU: no backoff")
     for s in everyone:
         status, body, headers = s.publish("into the void")
         if status != 503 or "error" not in body or headers.get("Retry-After") is None:
@@ -318,7 +344,8 @@ def main():
         fail("a subscriber was disconnected when Redis died")
     if sse_b.stats()["subscribers"] < 1:
         fail("B no longer counts its subscriber")
-    ok("Redis killed: publish answers 503 with a JSON error and Retry-After; instances and subscribers stay")
+    ok(f"Redis killed: publish answers 503 with a JSON error and Retry-After; instances and subscribers "
+       f"stay; three reconnects with backoff took {took:.1f} s and {spent * 1000:.0f} ms of CPU")
 
     # 5. Redis back with its data; A was away (stopped) while B published.
     os.kill(sse_a.p.pid, signal.SIGSTOP)
@@ -373,8 +400,54 @@ def main():
         fail(f"Last-Event-ID {newest - 1} on a fresh instance after the new stream: {got}")
     ok(f"Redis back empty: new epoch seen, 503 while it settles, ids go on at {new_id}; an old cursor "
        "resumes on an instance that kept the old events and is a gap on a fresh one")
-    if not all(s.alive() for s in everyone):
+
+    # 7. a conflict: X knew ids 1..5 of its stream; Redis restarts empty while
+    #    X is stopped; a fresh Y makes the new stream from 1 and publishes.
+    url = REDIS_URL + "-conflict"
+    x = Server("sse", url=url)
+    x.wait_live("alone on its own keys")
+    wait_for("X's stream settled", lambda: x.publish("x0")[0] == 200, 6)
+    known = [x.publish_ok(f"x{i}") for i in range(1, 5)][-1]
+    x.wait_newest(known)
+    x_sub = SseStream(x, last_event_id=known)
+    os.kill(x.p.pid, signal.SIGSTOP)
+    redis.kill()
+    redis.wait(5)
+    redis = start_redis(os.path.join(TMP, "redis-empty-again"))
+    y = Server("sse", url=url)
+    y.wait_live("fresh, making the new stream")
+    reused = wait_for("Y's new stream settled",
+                      lambda: (lambda r: r[0] == 200 and r[1]["id"])(y.publish("y1")), 6)
+    if reused != 1:
+        fail(f"Y's new stream should start at 1 (Y knew nothing), not {reused}")
+    os.kill(x.p.pid, signal.SIGCONT)
+    st = wait_for("X sees the conflict", lambda: (lambda r: r and r["epoch_conflicts"] == 1 and
+                                                   r["state"] == "live" and r)(x.redis_state()))
+    wait_for("X's subscriber closed", lambda: not x_sub.still_open(), 3)
+    x.wait_newest(reused)
+    if x.stats()["newest_id"] != reused or x.stats()["oldest_id"] > reused:
+        fail(f"X does not mirror the new stream: {x.stats()}")
+    ok(f"a conflict (ids 1..{known} reused by a new stream): counted, feed emptied, subscribers "
+       f"closed, then the new stream mirrored ({st['epoch_changes']} epoch change)")
+    for s in everyone:
+        s.wait_live("after the last restart")
+    if not all(s.alive() for s in everyone + [fresh, x, y]):
         fail("an instance died")
+
+    # SIGTERM: every instance leaves cleanly, status 0 (under SAN=1 that
+    # includes no leak and no sanitizer report).
+    for s in everyone + [fresh, x, y]:
+        s.p.terminate()
+    for s in everyone + [fresh, x, y]:
+        try:
+            status = s.p.wait(5)
+        except subprocess.TimeoutExpired:
+            fail(f"{s.name} still running 5 s after SIGTERM")
+        with open(s.err_path) as f:
+            report = "Sanitizer" in f.read()
+        if status != 0 or report:
+            fail(f"{s.name} exited with status {status} after SIGTERM" + (" and a sanitizer report" if report else ""))
+    ok("SIGTERM: every instance exits 0")
     cleanup()
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/e2e/redis_feed.sh — the feed kept in Redis (-R): two instances of
-# each streaming server on one real redis-server; shared ids, live fan-out
+# the four servers on one real redis-server; shared ids, live fan-out
 # across instances, resume anywhere, Redis killed, back with its data, back
 # empty (a new epoch). tests/e2e/redis_feed.py says what each step proves.
 #
@@ -15,7 +15,7 @@ set -u
 
 need_python_websockets
 command -v redis-server >/dev/null 2>&1 || skip "redis-server is missing"
-for prog in sse longpoll websocket; do
+for prog in sse longpoll websocket polling; do
     [ -x "$bin/$prog" ] || fail "$bin/$prog is not built"
 done
 if "$bin/sse" -p 0 -R x 2>&1 </dev/null | grep -q "needs hiredis"; then
