@@ -337,6 +337,17 @@ class Cluster:
         for i in self.instances:
             i.stop()
         self.stop_redis()
+        # A sanitized build (make SAN=1) reports into each instance's log:
+        # say so on our stderr, where the tests look.
+        for i in self.instances:
+            log = os.path.join(self.tmp, f'{i.name}.log')
+            try:
+                with open(log, errors='replace') as f:
+                    bad = [l.strip() for l in f if 'Sanitizer' in l or 'runtime error:' in l]
+            except OSError:
+                continue
+            for line in bad[:5]:
+                say(f'SANITIZER {i.name}: {line}')
 
     def state(self):
         return {

@@ -21,4 +21,5 @@ CLUSTER_URL="https://127.0.0.1:$https_port/" CLUSTER_HTTP_PORT="$http_port" CLUS
     timeout -k 5 90 node tests/e2e/cluster_failover.mjs
 rc=$?
 [ $rc -ne 0 ] && { tail -20 "$tmp/cluster.err"; tail -5 "$(cluster_get "s['tmp']")/error.log" 2>/dev/null; }
+stop_cluster || rc=1
 exit $rc

@@ -8,7 +8,8 @@
 #                          file), $https_port, $http_port, $feed ("redis" when
 #                          the servers share the feed in Redis, else "own")
 #   cluster_get EXPR       a value from the state file, s: cluster_get "s['doors']['sse']"
-#   stop_cluster           SIGTERM the launcher, which stops everything it started
+#   stop_cluster           SIGTERM the launcher, which stops everything it started;
+#                          returns 1 when a sanitizer reported in any instance
 #   need_shared_feed WHAT  skip (a failure under CI=true) unless the feed is in Redis
 #                          (RTLAB_ANY_FEED=1: run anyway, and watch it fail)
 # The launcher is stopped on any exit.
@@ -51,6 +52,12 @@ stop_cluster() {
     kill -KILL "$cluster_pid" 2>/dev/null
     wait "$cluster_pid" 2>/dev/null
     cluster_pid=""
+    # A sanitizer report in any instance (make test SAN=1) fails the test.
+    if grep -q 'SANITIZER' "$tmp/cluster.err" 2>/dev/null; then
+        grep 'SANITIZER' "$tmp/cluster.err" | head -5
+        echo "FAIL: a sanitizer reported an error in a server instance"
+        return 1
+    fi
 }
 
 need_shared_feed() {

@@ -106,5 +106,6 @@ for tech in ${CLUSTER_TECHS:-sse websocket longpoll polling}; do
     [ "$state" = running ] || { echo "FAIL: $tech-$other died too"; failed=1; }
     control "start?name=$tech-$victim" >/dev/null
 done
+stop_cluster || failed=1
 [ $failed -eq 0 ] && echo "ok: loadgen failover: an instance killed mid-stream, every client resumed with 0 lost, 0 duplicated"
 exit $failed
