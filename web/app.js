@@ -116,9 +116,10 @@ async function startSix(app, bases) {
     let direct = `${bases.sse}/events`;
     if (app.cluster) {
         await app.cluster.ready;
-        const inst = app.cluster.instances.find((i) => i.technique === 'sse' && i.state === 'running');
-        if (inst) direct = `http://127.0.0.1:${inst.port}/events`;
-        targets.push({ id: 'h1', label: `HTTP/1.1, straight to ${inst ? inst.name : 'the SSE server'}`, url: direct });
+        // Straight to an SSE instance that runs at the moment of the click.
+        const running = () => app.cluster.instances.find((i) => i.technique === 'sse' && i.state === 'running');
+        targets.push({ id: 'h1', label: 'HTTP/1.1, straight to an SSE instance',
+            url: () => { const inst = running(); return inst ? `http://127.0.0.1:${inst.port}/events` : direct; } });
         targets.push({ id: 'h2', label: 'HTTP/2, through nginx', url: `${bases.sse}/events` });
     } else {
         targets.push({ id: 'h1', label: 'HTTP/1.1, straight to the SSE server', url: direct });

@@ -19,7 +19,8 @@ const HOLD_MS = 3000;      // then #1 and #2 close
 const GIVE_UP_MS = 10000;  // a stream not open by then is reported as never opened
 
 export class SixStreams {
-    // root: the demo's <section>; targets: [{ id, label, url }]
+    // root: the demo's <section>; targets: [{ id, label, url }], url a string
+    // or a function called at each click
     constructor(root, targets) {
         this.root = root;
         this.targets = targets;
@@ -45,12 +46,13 @@ export class SixStreams {
         const row = this.row(target);
         const t0 = performance.now();
         const streams = [];
-        const result = { target: target.id, url: target.url, holdMs: HOLD_MS, openedAfterMs: [], done: false };
+        const url = typeof target.url === 'function' ? target.url() : target.url;
+        const result = { target: target.id, url, holdMs: HOLD_MS, openedAfterMs: [], done: false };
         this.results[target.id] = result;
         let opened = 0;
         await new Promise((resolve) => {
             for (let i = 0; i < STREAMS; i++) {
-                const es = new EventSource(`${target.url}${target.url.includes('?') ? '&' : '?'}six=${i + 1}`);
+                const es = new EventSource(`${url}${url.includes('?') ? '&' : '?'}six=${i + 1}`);
                 streams.push(es);
                 result.openedAfterMs.push(null);
                 es.onopen = () => {
