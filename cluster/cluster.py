@@ -468,14 +468,18 @@ def main():
             os.rename(args.state + '.tmp', args.state)
         print_banner(c, st)
         while not stopping.wait(0.2):
-            if c.nginx.poll() is not None:
+            if c.nginx.poll() is not None and not stopping.wait(0.3):
                 say(f'nginx stopped on its own: {tail(os.path.join(c.tmp, "error.log"))}')
                 status = 1
                 break
-            for i in c.instances:
-                if i.proc.poll() is not None and not i.stopped_on_purpose:
-                    i.stopped_on_purpose = True     # say it once
-                    say(f'{i.name} stopped on its own (exit {i.proc.returncode}): {tail(os.path.join(c.tmp, i.name + ".log"))}')
+            dead = [i for i in c.instances if i.proc.poll() is not None and not i.stopped_on_purpose]
+            # Ctrl-C in a terminal reaches the servers too, a moment before
+            # our own handler runs: that is not "on its own".
+            if dead and stopping.wait(0.3):
+                break
+            for i in dead:
+                i.stopped_on_purpose = True         # say it once
+                say(f'{i.name} stopped on its own (exit {i.proc.returncode}): {tail(os.path.join(c.tmp, i.name + ".log"))}')
     except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
         say(f'could not start: {e}')
         status = 1
