@@ -396,7 +396,7 @@ int lg_report_noisy(const struct loadgen *lg)
 {
     double other, steal;
     noise_shares(lg, &other, &steal);
-    return other >= 0 && other + steal > lg->opt.noise_limit;
+    return other >= 0 && other + steal >= lg->opt.noise_limit;
 }
 
 void lg_report_warnings(struct loadgen *lg)

@@ -225,7 +225,8 @@ static void usage(void)
             "               [-w rtlab|nchan] [-N NOISE_LIMIT]\n"
             "  -S  do not spread client source addresses over 127.0.0.0/8\n"
             "  -w  the server's wire format: ours (rtlab), or Nchan's (bench/peers/README.md)\n"
-            "  -N  a run is noisy when other programs took more than this share of a CPU (0.25)\n");
+            "  -N  a run is noisy when other programs took this share of a CPU or more (0.25;\n"
+            "      0 marks every run noisy, for tests)\n");
 }
 
 /* "http://127.0.0.1:8001/" or "tcp://127.0.0.1:8005" → o->server. */
@@ -307,9 +308,9 @@ static int parse_args(struct options *o, int argc, char **argv)
     }
     if (o->clients < 1 || o->clients > MAX_CLIENTS || o->rate < 0 || o->rate > 1e6
         || o->duration <= 0 || o->duration > 3600 || o->payload < 0 || o->payload > 60000
-        || o->poll_ms < 0 || o->connect_timeout <= 0 || o->connect_timeout > 600 || o->noise_limit <= 0) {
+        || o->poll_ms < 0 || o->connect_timeout <= 0 || o->connect_timeout > 600 || o->noise_limit < 0) {
         fprintf(stderr, "loadgen: a value is out of range (1 <= -c <= %d, 0 <= -r <= 1e6, "
-                "0 < -d <= 3600, 0 <= -s <= 60000, -N > 0)\n", MAX_CLIENTS);
+                "0 < -d <= 3600, 0 <= -s <= 60000, -N >= 0)\n", MAX_CLIENTS);
         return -1;
     }
     if (o->grace < 0)
