@@ -390,38 +390,51 @@ static void teardown(struct loadgen *lg)
     free(lg->scratch);
 }
 
+/* The defaults of every flag. */
+static void options_default(struct options *o)
+{
+    *o = (struct options){ .clients = 1, .rate = 10, .duration = 5, .payload = 64, .poll_ms = 100,
+                           .longpoll_timeout = 30, .spread = 1, .grace = -1, .connect_timeout = 60,
+                           .noise_limit = 0.25 };
+}
+
 int main(int argc, char **argv)
 {
-    static struct loadgen lg = {
-        .opt = { .clients = 1, .rate = 10, .duration = 5, .payload = 64, .poll_ms = 100,
-                 .longpoll_timeout = 30, .spread = 1, .grace = -1, .connect_timeout = 60,
-                 .noise_limit = 0.25 },
-    };
-    if (parse_args(&lg.opt, argc, argv) < 0)
+    /* The run's one context, on the heap (it holds the publisher's 64 KiB
+     * input buffer), handed to every part and reached from every callback
+     * through ev_userdata. */
+    struct loadgen *lg = calloc(1, sizeof *lg);
+    if (!lg) {
+        fprintf(stderr, "loadgen: out of memory\n");
         return 1;
-    if (raise_fd_limit(lg.opt.clients) < 0)
+    }
+    options_default(&lg->opt);
+    if (parse_args(&lg->opt, argc, argv) < 0 || raise_fd_limit(lg->opt.clients) < 0) {
+        free(lg);
         return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
-    lg.loop = EV_DEFAULT;
-    ev_set_userdata(lg.loop, &lg);
-    if (setup(&lg) != 0)
+    lg->loop = EV_DEFAULT;
+    ev_set_userdata(lg->loop, lg);
+    if (setup(lg) != 0)
         return 1;
 
-    lg_pub_watch(&lg);
-    lg.pub.last_ping = ev_now(lg.loop);
-    ev_timer_init(&lg.phase_timer, on_phase, 0.0, 0.01);
-    ev_timer_start(lg.loop, &lg.phase_timer);
-    lg.phase = PHASE_SUBSCRIBE;
-    lg.phase_deadline = ev_now(lg.loop) + lg.opt.connect_timeout;
-    lg_say(&lg, "%s: subscribing %d clients to %s", lg_technique_name(lg.opt.technique), lg.opt.clients,
-           lg.opt.url);
-    lg_clients_start_more(&lg);
+    lg_pub_watch(lg);
+    lg->pub.last_ping = ev_now(lg->loop);
+    ev_timer_init(&lg->phase_timer, on_phase, 0.0, 0.01);
+    ev_timer_start(lg->loop, &lg->phase_timer);
+    lg->phase = PHASE_SUBSCRIBE;
+    lg->phase_deadline = ev_now(lg->loop) + lg->opt.connect_timeout;
+    lg_say(lg, "%s: subscribing %d clients to %s", lg_technique_name(lg->opt.technique), lg->opt.clients,
+           lg->opt.url);
+    lg_clients_start_more(lg);
 
-    lg.hard_deadline = ev_now(lg.loop) + lg.opt.connect_timeout + 0.2 + lg.opt.duration + lg.opt.grace + 10;
-    ev_run(lg.loop, 0);
+    lg->hard_deadline = ev_now(lg->loop) + lg->opt.connect_timeout + 0.2 + lg->opt.duration + lg->opt.grace + 10;
+    ev_run(lg->loop, 0);
 
-    lg_report_warnings(&lg);
-    lg_report_write(&lg);
-    teardown(&lg);
+    lg_report_warnings(lg);
+    lg_report_write(lg);
+    teardown(lg);
+    free(lg);
     return 0;
 }
