@@ -6,9 +6,10 @@
  * ev_userdata(loop): no globals. The parts, one job each:
  *
  *   loadgen.c       main, the flags, and the phases of a run
- *   lg_client.c     the subscribers: connect, subscribe, read, deliver,
- *                   reconnect; one table row per technique and dialect
- *                   (request builder, response parser)
+ *   lg_client.c     the subscribers' state machine: connect, subscribe,
+ *                   read, deliver, reconnect
+ *   lg_technique.c  one table row per technique and dialect: the request
+ *                   builder and the response parser
  *   lg_publisher.c  the warm-up, the open-loop schedule, the POSTs and the
  *                   server's /stats around them
  *   lg_proc.c       what /proc says about the server, loadgen and the machine
@@ -16,9 +17,12 @@
  *                   the CSV row, and the latency distribution
  *
  * Interface (between the parts):
+ *   lg_client_init, lg_clients_start_more, lg_client_close,
+ *   lg_client_deliver, lg_client_subscribed, lg_client_poll_again,
+ *   lg_client_write                                 (lg_client.c)
  *   lg_technique_name, lg_technique_parse, lg_dialect_name,
- *   lg_dialect_parse, lg_technique_supported, lg_client_init,
- *   lg_clients_start_more, lg_client_close          (lg_client.c)
+ *   lg_dialect_parse, lg_technique_supported, lg_technique_wire
+ *                                                   (lg_technique.c)
  *   lg_pub_warmup, lg_pub_reopen, lg_pub_watch, lg_pub_start,
  *   lg_pub_ask_stats, lg_pub_keep_alive, lg_pub_server_deliveries,
  *   lg_pub_close                                    (lg_publisher.c)
@@ -215,13 +219,35 @@ void lg_say(const struct loadgen *lg, const char *fmt, ...) __attribute__((forma
 void lg_warn(struct loadgen *lg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lg_start_drain(struct loadgen *lg);
 
-/* lg_client.c */
+/* lg_technique.c */
+struct technique_wire {
+    /* The request that (re)subscribes client c, or polls, into out[0..cap);
+     * returns its length. */
+    int (*request)(const struct loadgen *lg, const struct client *c, char *out, size_t cap);
+    /* What the server sent client c: p[0..*n), of which the bytes from
+     * raw_from on are new from this read. Returns bytes used (the rest is
+     * kept for the next read), or -1 to drop the connection (it
+     * reconnects). Only the SSE parser changes *n (it decodes chunks in
+     * place). */
+    long (*parse)(struct loadgen *lg, struct client *c, char *p, size_t *n, size_t raw_from, uint64_t at);
+};
+/* The row of the run's technique and dialect. */
+const struct technique_wire *lg_technique_wire(const struct loadgen *lg);
 const char *lg_technique_name(enum technique t);
 int lg_technique_parse(const char *name, enum technique *t);
 int lg_dialect_parse(const char *name, enum dialect *d);
 /* Does the table have a row for this technique in this dialect? */
 int lg_technique_supported(enum technique t, enum dialect d);
 const char *lg_dialect_name(enum dialect d);
+/* lg_client.c */
+/* An event's data reached client c at `at`: time it, count it once. */
+void lg_client_deliver(struct loadgen *lg, struct client *c, const char *data, size_t len, uint64_t at);
+/* The subscription is confirmed (first answer, stream head, 101, "OK"). */
+void lg_client_subscribed(struct loadgen *lg, struct client *c, uint64_t at);
+/* A poll was answered: poll again now (long poll, -i 0) or after -i. */
+void lg_client_poll_again(struct loadgen *lg, struct client *c);
+/* Write to the client's socket; what it does not take is kept and sent later. */
+void lg_client_write(struct loadgen *lg, struct client *c, const char *p, size_t n);
 /* Set up clients[0..clients) (fd -1, bitmap, starting cursor, timer). */
 void lg_client_init(struct loadgen *lg);
 /* Start clients until MAX_INFLIGHT are connecting or all have started. */

@@ -19,6 +19,7 @@ PROGRAMS += \
 LOADGEN_OBJS := \
 	$(B)/bench/loadgen.o \
 	$(B)/bench/lg_client.o \
+	$(B)/bench/lg_technique.o \
 	$(B)/bench/lg_publisher.o \
 	$(B)/bench/lg_proc.o \
 	$(B)/bench/lg_report.o
