@@ -20,6 +20,7 @@
  *   wire_parse_http_date an IMF-fixdate (RFC 9110 §5.6.7) to seconds since 1970
  *   wire_http_date       ... and back
  *   wire_nchan_id        an Nchan message id "TIME:TAG" as one number
+ *   wire_find, wire_parse_u64  a needle in bytes; a decimal number
  */
 #ifndef RTLAB_WIRE_H
 #define RTLAB_WIRE_H
