@@ -19,7 +19,7 @@ med(i) = 3 * i - 1
 # for it; an empty panel says so instead of failing the whole chart.
 has(f) = system("test -s '".dir."/".f."' && echo 1 || echo 0") eq "1"
 bars(f) = sprintf("plot for [i = 1:5] '%s/%s' using med(i):med(i)+1:med(i)+2:xtic(1) title word(servers, i) lc rgb color(word(servers, i))", dir, f)
-empty = "set xrange [0:1]; set yrange [0:1]; set label 1 'not measured in this run' at graph 0.5, graph 0.5 center; plot NaN notitle; unset label 1; set autoscale x"
+empty = "unset logscale y; set xrange [0:1]; set yrange [0:1]; set label 1 'not measured in this run' at graph 0.5, graph 0.5 center; plot NaN notitle; unset label 1; set autoscale x"
 panel(f) = has(f) ? bars(f) : empty
 set datafile missing "NaN"
 set style data histograms

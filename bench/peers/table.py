@@ -168,7 +168,7 @@ for tech in ("longpoll", "sse", "websocket"):
     for server, rs in runs.get(f"idle-{tech}", {}).items():
         idle.setdefault(server, {})[tech] = fig(rs, lambda r: r["server_mem_per_conn_bytes"])
 if idle:
-    any_run = next(iter(next(iter(runs[k] for k in runs if k.startswith("idle-")).values())))
+    any_run = next(r for k in runs if k.startswith("idle-") for rs in runs[k].values() for r in rs)
     say("")
     say(f"## Memory per idle subscriber ({any_run['clients']} subscribers, server RSS delta ÷ subscribers)")
     say("")
