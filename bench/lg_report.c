@@ -31,6 +31,7 @@ struct report {
     double bytes_in, bytes_out, pub_bytes_in, pub_bytes_out;
     double requests, empty_polls, http_errors, requests_per_s, bytes_per_delivery, requests_per_delivery;
     double server_pid, cpu_connect_us, cpu_run_us, wait_run_us, cpu_per_delivery, deliveries_per_cpu_s;
+    double user_run_ms, sys_run_ms;
     double rss_before_kb, rss_subscribed_kb, rss_after_kb, mem_per_conn;
     double loadavg_before, loadavg_after, cpu_mhz, machine_cpus;
     double steal_us, irq_us, other_us, loadgen_run_us, other_share, steal_share, noise_limit;
@@ -153,6 +154,12 @@ static void compute(struct loadgen *lg, struct report *r)
     r->cpu_run_us = after->ok && sub->ok ? (double)(after->cpu_ns - sub->cpu_ns) / 1000.0 : -1;
     r->cpu_connect_us = sub->ok && before->ok ? (double)(sub->cpu_ns - before->cpu_ns) / 1000.0 : -1;
     r->wait_run_us = after->ok && sub->ok ? (double)(after->wait_ns - sub->wait_ns) / 1000.0 : -1;
+    /* The same window split into user space and kernel (/proc/PID/stat's
+     * utime and stime: clock ticks, 10 ms coarse). */
+    long hz = sysconf(_SC_CLK_TCK);
+    double tick_ms = 1000.0 / (double)(hz > 0 ? hz : 100);
+    r->user_run_ms = after->ok && sub->ok ? (double)(after->utime_ticks - sub->utime_ticks) * tick_ms : -1;
+    r->sys_run_ms = after->ok && sub->ok ? (double)(after->stime_ticks - sub->stime_ticks) * tick_ms : -1;
     r->cpu_per_delivery = r->cpu_run_us >= 0 ? per(r->cpu_run_us, (double)lg->unique) : -1;
     r->deliveries_per_cpu_s = r->cpu_run_us > 0 ? (double)lg->unique / (r->cpu_run_us / 1e6) : -1;
     r->rss_before_kb = (double)(before->rss_bytes / 1024);
@@ -254,6 +261,8 @@ static const struct column columns[] = {
     NUM("server_cpu_us_connect", "server_cpu_us_connect", 0, cpu_connect_us),
     NUM("server_cpu_us_run", "server_cpu_us_run", 0, cpu_run_us),
     NUM("server_wait_us_run", "server_wait_us_run", 0, wait_run_us),
+    NUM("server_user_ms_run", "server_user_ms_run", 0, user_run_ms),
+    NUM("server_sys_ms_run", "server_sys_ms_run", 0, sys_run_ms),
     NUM("server_cpu_us_per_delivery", "server_cpu_us_per_delivery", 3, cpu_per_delivery),
     NUM("deliveries_per_server_cpu_s", "deliveries_per_server_cpu_s", 0, deliveries_per_cpu_s),
     NUM("server_rss_before_kb", "server_rss_before_kb", 0, rss_before_kb),

@@ -94,8 +94,13 @@ EOF
     while ! curl -s -o /dev/null "http://127.0.0.1:$PORT$probe" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
 }
 
+# Stop the server. Under strace, the server is strace's child: end it, and
+# strace writes its summary as its tracee exits (a SIGTERM to strace itself
+# would detach and write nothing). valgrind runs the server in its own process.
 stop() {
-    kill -TERM "$SPID" 2>/dev/null
+    target=$SPID
+    [ "$tool" = strace ] && target=$(pgrep -P "$SPID" | head -1)
+    kill -TERM "${target:-$SPID}" 2>/dev/null
     i=0
     while kill -0 "$SPID" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
     kill -KILL "$SPID" 2>/dev/null

@@ -29,7 +29,7 @@ set boxwidth 0.9
 set grid ytics
 set key top right
 set yrange [0:*]
-set format y "%.0s%c"
+set format y "%.1s%c"
 
 do for [fmt in formats] {
     eval(terminal(fmt))
@@ -59,7 +59,7 @@ do for [fmt in formats] {
     set ylabel "lost deliveries"
     set format y "%g"
     eval(panel("lost.dat"))
-    set format y "%.0s%c"
+    set format y "%.1s%c"
 
     unset multiplot
 }
