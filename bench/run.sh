@@ -326,7 +326,7 @@ elif [ -f "$OUT/runs.csv" ]; then
 fi
 
 # ---- summary.md ----
-DISCARDED=$DISCARDED sh bench/summary.sh "$OUT" "$LOAD_CLIENTS" "$LOAD_RATE" "$MAIN_RATE" >"$OUT/summary.md"
+DISCARDED=$DISCARDED BENCH_NOISE_LIMIT=$NOISE_LIMIT sh bench/summary.sh "$OUT" "$LOAD_CLIENTS" "$LOAD_RATE" "$MAIN_RATE" >"$OUT/summary.md"
 
 echo
 echo "bench: $n points done ($FAILED runs failed, $DISCARDED discarded as noisy and re-run); $CHARTS charts"
