@@ -393,6 +393,48 @@ int http_header_has_token(const struct http_request *req, const char *name, cons
     return 0;
 }
 
+int http_header_count(const struct http_request *req, const char *name,
+                      const struct http_header **last)
+{
+    int count = 0;
+    for (size_t i = 0; i < req->header_count; i++) {
+        if (ascii_equal_nocase(req->headers[i].name, req->headers[i].name_len, name)) {
+            count++;
+            *last = &req->headers[i];
+        }
+    }
+    return count;
+}
+
+/* The end of the element that starts at p: the next comma that is not
+ * inside a quoted string (RFC 9110 §5.6.4: "\" escapes one byte there). */
+static const char *element_end(const char *p, const char *end)
+{
+    int quoted = 0;
+    for (; p < end; p++) {
+        if (quoted && *p == '\\' && p + 1 < end) p++;
+        else if (*p == '"') quoted = !quoted;
+        else if (*p == ',' && !quoted) break;
+    }
+    return p;
+}
+
+int http_list_next(const char **p, const char *end, const char **elem, size_t *elem_len)
+{
+    while (*p < end) {
+        const char *a = *p, *b = element_end(a, end);
+        *p = b < end ? b + 1 : end;
+        while (a < b && (*a == ' ' || *a == '\t')) a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
+        if (a < b) {                      /* §5.6.1: empty elements do not count */
+            *elem = a;
+            *elem_len = (size_t)(b - a);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int http_query_get(const char *query, size_t query_len, const char *key,
                    const char **value, size_t *value_len)
 {
@@ -467,15 +509,6 @@ static void put_uint(struct writer *w, unsigned long long n)
     put(w, digits + i, sizeof digits - i);
 }
 
-/* The Connection field (RFC 9110 §7.6.1). A 101 names "Upgrade" instead:
- * RFC 9110 §7.8 says the upgrade option must be listed there, and the
- * connection is no longer HTTP, so keep-alive or close means nothing. */
-static const char *connection_value(const struct http_response *r)
-{
-    if (r->status == 101) return "Upgrade";
-    return r->keep_alive ? "keep-alive" : "close";
-}
-
 int http_write_response_head(char *out, size_t cap, const struct http_response *r)
 {
     struct writer w = { out, cap, 0, 0 };
@@ -499,8 +532,10 @@ int http_write_response_head(char *out, size_t cap, const struct http_response *
         put_uint(&w, (unsigned long long)r->content_length);
         PUT_LITERAL(&w, "\r\n");
     }
+    /* The Connection field (RFC 9110 §7.6.1). (A 101 would name "Upgrade"
+     * here; websocket/websocket.c writes its 101 head itself.) */
     PUT_LITERAL(&w, "Access-Control-Allow-Origin: *\r\nConnection: ");
-    put_str(&w, connection_value(r));
+    put_str(&w, r->keep_alive ? "keep-alive" : "close");
     PUT_LITERAL(&w, "\r\n");
     if (r->extra) put_str(&w, r->extra);
     PUT_LITERAL(&w, "\r\n");
@@ -510,23 +545,17 @@ int http_write_response_head(char *out, size_t cap, const struct http_response *
 const char *http_reason(int status)
 {
     switch (status) {
-    case 101: return "Switching Protocols";
     case 200: return "OK";
     case 204: return "No Content";
-    case 304: return "Not Modified";
     case 400: return "Bad Request";
-    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
     case 426: return "Upgrade Required";
-    case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
     case 505: return "HTTP Version Not Supported";
     default:  return "Unknown";
     }
