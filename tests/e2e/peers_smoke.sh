@@ -67,12 +67,13 @@ cc -std=c11 -D_GNU_SOURCE -O2 -o "$tmp/lws_peer" bench/peers/lws_peer.c $(pkg-co
 # check NAME TECHNIQUE CMD...: start the peer, run loadgen, expect 500 unique deliveries.
 check() {
     name=$1; t=$2; shift 2
-    "$@" -p 0 -a 127.0.0.1 >"$tmp/$name.out" 2>"$tmp/$name.err" &
+    # One output file per peer and technique: never read the port of a run before.
+    "$@" -p 0 -a 127.0.0.1 >"$tmp/$name-$t.out" 2>"$tmp/$name.err" &
     pid=$!
     e2e_pids="$e2e_pids $pid"
     port=""
     for _ in $(seq 50); do
-        port=$(sed -n '1s|^listening on http://[0-9.]*:\([0-9]*\)/.*|\1|p' "$tmp/$name.out")
+        port=$(sed -n '1s|^listening on http://[0-9.]*:\([0-9]*\)/.*|\1|p' "$tmp/$name-$t.out")
         [ -n "$port" ] && break
         sleep 0.1
     done
