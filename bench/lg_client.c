@@ -82,7 +82,6 @@ void lg_client_poll_again(struct loadgen *lg, struct client *c)
     }
 }
 
-
 /* ==== Connections ==== */
 
 static void client_on_io(struct ev_loop *loop, ev_io *w, int revents);

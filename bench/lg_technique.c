@@ -47,8 +47,8 @@ int lg_dialect_parse(const char *name, enum dialect *d)
 
 /* ==== Requests, by technique ==== */
 
-/* Each builds the request that (re)subscribes client c, or polls, into
- * out[0..cap); returns its length. */
+/* Each is a struct technique_wire's request: the bytes that (re)subscribe
+ * client c, or poll, into out[0..cap); returns their length. */
 
 static int request_poll(const struct loadgen *lg, const struct client *c, char *out, size_t cap)
 {
@@ -133,13 +133,10 @@ static int request_nchan_ws(const struct loadgen *lg, const struct client *c, ch
     return snprintf(out, cap, "GET /sub/ws HTTP/1.1\r\nHost: %s\r\n" WS_UPGRADE "\r\n", lg->opt.host);
 }
 
-
 /* ==== Parsers, by technique ==== */
 
-/* Each parses what the server sent client c: p[0..*n), of which bytes from
- * raw_from on are new from this read. Returns bytes used (the rest is kept
- * for the next read), or -1 to drop the connection (it reconnects). Only
- * the SSE parser changes *n (it decodes chunks in place). */
+/* Each is a struct technique_wire's parse (loadgen.h says what it gets and
+ * returns). */
 
 /* A poll answer's body: {"next":M,["gap":true,]"events":[{"id":..,"data":".."},..]}. */
 static void poll_body(struct loadgen *lg, struct client *c, const char *body, size_t len, uint64_t at)
@@ -366,7 +363,6 @@ static long parse_baseline(struct loadgen *lg, struct client *c, char *p, size_t
     }
     return (long)used;
 }
-
 
 /* ==== The table: what each technique sends and how it reads ==== */
 
