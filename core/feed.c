@@ -3,7 +3,9 @@
  *
  * Event id sits in slot (id - 1) % capacity, so finding an event is one
  * division, and the ring needs no head index: `newest` says it all. The kept
- * events are the ids max(1, newest - capacity + 1) .. newest.
+ * events are the ids max(1, newest - capacity + 1, dropped + 1) .. newest:
+ * the ring's count limit, and the byte budget, which drops the oldest ones
+ * earlier when the events are large (feed_trim moves `dropped`).
  */
 #include "feed.h"
 
@@ -22,22 +24,50 @@ void feed_init(struct feed *f, size_t capacity)
         abort();
     }
     f->newest = 0;
+    f->dropped = 0;
+    f->budget = 0;
+    f->bytes = 0;
 }
 
-/* Release what one slot holds. */
-static void feed_clear_slot(struct feed_event *ev)
+/* What one chunk costs: its bytes and its header. */
+static size_t chunk_cost(const struct chunk *c)
 {
+    return c ? sizeof *c + c->cap : 0;
+}
+
+/* Release what one slot holds, and stop counting it. */
+static void feed_clear_slot(struct feed *f, struct feed_event *ev)
+{
+    f->bytes -= ev->bytes;
     chunk_unref(ev->data);
     chunk_unref(ev->json);
     chunk_unref(ev->wire);
+    chunk_unref(ev->wire_deflate);
     memset(ev, 0, sizeof *ev);
 }
 
 void feed_free(struct feed *f)
 {
-    for (size_t i = 0; i < f->capacity; i++) feed_clear_slot(&f->ring[i]);
+    for (size_t i = 0; i < f->capacity; i++) feed_clear_slot(f, &f->ring[i]);
     free(f->ring);
     f->ring = NULL;
+}
+
+void feed_account(struct feed *f, struct feed_event *ev)
+{
+    size_t now = chunk_cost(ev->data) + chunk_cost(ev->json) + chunk_cost(ev->wire) +
+                 chunk_cost(ev->wire_deflate);
+    f->bytes = f->bytes - ev->bytes + now;
+    ev->bytes = now;
+}
+
+void feed_trim(struct feed *f)
+{
+    while (f->budget && f->bytes > f->budget && feed_oldest(f) < f->newest) {
+        uint64_t id = feed_oldest(f);
+        feed_clear_slot(f, &f->ring[(id - 1) % f->capacity]);
+        f->dropped = id;                              /* ids up to here read as gone */
+    }
 }
 
 /* Build {"id":N,"data":"..."} for one event. */
@@ -57,18 +87,20 @@ struct feed_event *feed_publish(struct feed *f, const char *data, size_t len)
 {
     uint64_t id = f->newest + 1;
     struct feed_event *ev = &f->ring[(id - 1) % f->capacity];
-    feed_clear_slot(ev);                              /* the oldest event leaves the ring */
+    feed_clear_slot(f, ev);                           /* the oldest event leaves the ring */
     ev->id = id;
     ev->data = chunk_from(data, len);
     ev->json = feed_make_json(id, data, len);
     f->newest = id;
+    feed_account(f, ev);
+    feed_trim(f);                                     /* over the budget: the oldest go */
     return ev;
 }
 
 uint64_t feed_oldest(const struct feed *f)
 {
-    if (f->newest <= f->capacity) return 1;           /* nothing has left the ring yet */
-    return f->newest - f->capacity + 1;
+    uint64_t oldest = f->newest <= f->capacity ? 1 : f->newest - f->capacity + 1;
+    return f->dropped >= oldest ? f->dropped + 1 : oldest;   /* the budget took more */
 }
 
 enum feed_cursor feed_since(const struct feed *f, uint64_t since, uint64_t *first)

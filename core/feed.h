@@ -21,8 +21,15 @@
  * own protocol (an SSE block, a WebSocket frame), so a replay reuses the
  * bytes made at publish time instead of encoding again.
  *
- * Interface: feed_new, feed_free, feed_publish, feed_newest, feed_oldest,
- *            feed_since, feed_get.
+ * Memory has a budget, not just a count: the feed also keeps the bytes its
+ * events hold (every chunk, encodings included: `bytes`) within `budget`,
+ * and drops the oldest events, by count or by bytes, whichever limit is hit
+ * first. The newest event is always kept, even one larger than the budget.
+ * A server that attaches an encoding to an event (wire) calls feed_account
+ * so that its bytes are counted, and feed_trim to give back what is over.
+ *
+ * Interface: feed_init, feed_free, feed_publish, feed_newest, feed_oldest,
+ *            feed_since, feed_get, feed_account, feed_trim.
  */
 #ifndef RTLAB_FEED_H
 #define RTLAB_FEED_H
@@ -37,25 +44,40 @@ struct feed_event {
     struct chunk *data;     /* the event's text as published */
     struct chunk *json;     /* {"id":N,"data":"..."} */
     struct chunk *wire;     /* the server's own encoding, or NULL; freed with the event */
+    struct chunk *wire_deflate; /* the same, compressed (permessage-deflate), or NULL */
+    size_t bytes;           /* what its chunks hold, as counted in feed.bytes */
 };
 
 struct feed {
     struct feed_event *ring; /* capacity slots; event id sits at (id - 1) % capacity */
     size_t capacity;         /* events kept */
     uint64_t newest;         /* id of the newest event, 0 before the first */
+    uint64_t dropped;        /* every id up to this one has left the feed by bytes */
+    size_t budget;           /* most bytes the kept events may hold; 0 = no limit */
+    size_t bytes;            /* bytes the kept events hold now (chunks and their headers) */
 };
 
 enum feed_cursor { FEED_OK = 0, FEED_GAP = 1, FEED_AHEAD = 2 };
 
-/* A feed that keeps the newest capacity events (capacity >= 1). */
+/* A feed that keeps the newest capacity events (capacity >= 1), with no
+ * byte budget; set f->budget to give it one. */
 void feed_init(struct feed *f, size_t capacity);
 /* Free every kept event and the ring. */
 void feed_free(struct feed *f);
 
-/* Add an event holding a copy of data[0..len). The oldest kept event is
- * dropped when the ring is full. Returns the new event, which stays valid
- * until `capacity` more events are published. */
+/* Add an event holding a copy of data[0..len). The oldest kept events are
+ * dropped when the ring is full or their bytes are over the budget. Returns
+ * the new event, which stays valid until the next feed_publish or
+ * feed_trim (a later one may drop it). */
 struct feed_event *feed_publish(struct feed *f, const char *data, size_t len);
+
+/* Count the chunks ev holds now (after a server attached ev->wire or
+ * ev->wire_deflate) in f->bytes. Drops nothing: every event stays valid. */
+void feed_account(struct feed *f, struct feed_event *ev);
+/* Drop the oldest events while the kept bytes are over the budget, always
+ * keeping the newest. Events dropped here read as gone (FEED_GAP) from then
+ * on; their chunks live on in any out queue that holds a reference. */
+void feed_trim(struct feed *f);
 
 /* Id of the newest event, 0 when none was published. */
 static inline uint64_t feed_newest(const struct feed *f) { return f->newest; }

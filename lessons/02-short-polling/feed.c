@@ -31,20 +31,25 @@ void feed_init(struct feed *f, size_t capacity)
         abort();
     }
     f->newest = 0;
+    f->dropped = 0;
+    f->budget = 0;
+    f->bytes = 0;
 }
 
-/* Release what one slot holds. */
-static void feed_clear_slot(struct feed_event *ev)
+/* Release what one slot holds, and stop counting it. */
+static void feed_clear_slot(struct feed *f, struct feed_event *ev)
 {
+    f->bytes -= ev->bytes;
     chunk_unref(ev->data);
     chunk_unref(ev->json);
     chunk_unref(ev->wire);
+    chunk_unref(ev->wire_deflate);
     memset(ev, 0, sizeof *ev);
 }
 
 void feed_free(struct feed *f)
 {
-    for (size_t i = 0; i < f->capacity; i++) feed_clear_slot(&f->ring[i]);
+    for (size_t i = 0; i < f->capacity; i++) feed_clear_slot(f, &f->ring[i]);
     free(f->ring);
     f->ring = NULL;
 }
@@ -66,11 +71,13 @@ struct feed_event *feed_publish(struct feed *f, const char *data, size_t len)
 {
     uint64_t id = f->newest + 1;
     struct feed_event *ev = &f->ring[(id - 1) % f->capacity];
-    feed_clear_slot(ev);                              /* the oldest event leaves the ring */
+    feed_clear_slot(f, ev);                           /* the oldest event leaves the ring */
     ev->id = id;
     ev->data = chunk_from(data, len);
     ev->json = feed_make_json(id, data, len);
     f->newest = id;
+    feed_account(f, ev);
+    feed_trim(f);                                     /* over the budget: the oldest go */
     return ev;
 }
 
@@ -78,7 +85,9 @@ uint64_t feed_oldest(const struct feed *f)
 {
     /* TODO(student): the id of the oldest event still in the ring. The
      * ring keeps the newest f->capacity events; before it has wrapped
-     * around, that is event 1. With no event at all, newest + 1 (= 1). */
+     * around, that is event 1. With no event at all, newest + 1 (= 1).
+     * The byte budget may have taken more: every id up to f->dropped is
+     * gone too, so the oldest is the later of the two limits. */
     (void)f;
     return 0;
 }
