@@ -58,7 +58,8 @@ ADV_TESTS := \
 	$(BIN)/tests/adv_vanishing \
 	$(BIN)/tests/adv_slow_readers \
 	$(BIN)/tests/adv_reconnect_storm \
-	$(BIN)/tests/adv_chaos
+	$(BIN)/tests/adv_chaos \
+	$(BIN)/tests/adv_half_close
 
 NET_TESTS += $(ADV_TESTS)
 $(BIN)/tests/adv_%: $(B)/tests/adversarial/%.o $(ADV_OBJS)
