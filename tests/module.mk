@@ -59,7 +59,8 @@ ADV_TESTS := \
 	$(BIN)/tests/adv_slow_readers \
 	$(BIN)/tests/adv_reconnect_storm \
 	$(BIN)/tests/adv_chaos \
-	$(BIN)/tests/adv_half_close
+	$(BIN)/tests/adv_half_close \
+	$(BIN)/tests/adv_backlog
 
 NET_TESTS += $(ADV_TESTS)
 $(BIN)/tests/adv_%: $(B)/tests/adversarial/%.o $(ADV_OBJS)
