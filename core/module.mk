@@ -1,11 +1,14 @@
 # core/ — shared by the four servers. Objects one per line.
 CORE_OBJS := \
 	$(B)/core/buf.o \
+	$(B)/core/conn.o \
+	$(B)/core/endpoints.o \
 	$(B)/core/feed.o \
 	$(B)/core/http.o \
 	$(B)/core/json.o \
 	$(B)/core/net.o \
 	$(B)/core/poll_batch.o \
+	$(B)/core/request.o \
 	$(B)/core/server.o \
 	$(B)/core/static.o \
 	$(B)/core/utf8.o

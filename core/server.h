@@ -5,17 +5,20 @@
  * A technique's file (polling/polling.c, longpoll/longpoll.c, sse/sse.c,
  * websocket/websocket.c) fills in a `struct technique` and calls
  * server_main(). Core then owns the plumbing every server needs and no
- * technique is about:
+ * technique is about, in four files named by job:
  *
- *   on_accept   accept every pending connection (EMFILE/ENFILE: pause, no spin)
- *   on_read     read what the socket has; parse every complete request in it
- *               (pipelining), keep a partial one for the next read
- *   on_write    write what the out queue holds; EV_WRITE stays armed only
- *               while something is left
- *   on_timeout  header deadline (slowloris), idle keep-alive, or the
- *               technique's own timer (a parked poll, a ping interval)
- *   route       OPTIONS (CORS preflight), then the technique's endpoint, then
- *               POST /publish, GET /stats, static files, else 404/405/501
+ *   conn.c       a connection's life (new, close, linger, free), the flush
+ *                of its out queue (EV_WRITE armed only while something is
+ *                left), and the send API below
+ *   request.c    read what the socket has; parse every complete request in
+ *                it (pipelining), keep a partial one for the next read; route
+ *                each: OPTIONS (CORS preflight), then the technique's
+ *                endpoint, then the common ones, else 404/405/501
+ *   endpoints.c  POST /publish, GET /stats, static files, CORS preflight
+ *   server.c     the libev callbacks: accept (EMFILE/ENFILE: pause, no
+ *                spin), io, timeouts (header deadline against slowloris,
+ *                idle keep-alive, or the technique's own timer), the ticker,
+ *                signals; the flags; server_main
  *
  * The technique's own story stays in its file: what its endpoint answers,
  * how it holds a connection open, and `publish`, which delivers a new event
@@ -82,6 +85,8 @@ struct conn {
     unsigned char head_only;  /* the current request is HEAD: answers carry no body */
     unsigned char lingering;  /* closing: our side is shut, waiting for the peer's EOF */
     unsigned char pending_input; /* requests wait in `in` until the current answer is done */
+    unsigned char routing;    /* route() is answering a request: it logs the answer's status */
+    unsigned short status;    /* while routing: the status of the head queued, 0 = none yet */
     struct buf in;            /* bytes read but not yet used (a partial request) */
     struct outq out;          /* bytes still to send */
     struct conn *prev, *next; /* in the server's list of all connections */
@@ -157,7 +162,7 @@ struct server {
     struct conn *dirty;         /* connections to flush before the loop sleeps */
     struct conn *closed;        /* closed connections to free before the loop sleeps */
     int shutting_down;
-    /* watchers: see server.c */
+    /* watchers: see server.c's callbacks */
     ev_io listen_io;
     ev_timer accept_retry;
     ev_timer tick;
