@@ -4,6 +4,7 @@ CORE_OBJS := \
 	$(B)/core/conn.o \
 	$(B)/core/endpoints.o \
 	$(B)/core/feed.o \
+	$(B)/core/guard.o \
 	$(B)/core/http.o \
 	$(B)/core/json.o \
 	$(B)/core/net.o \

@@ -84,10 +84,10 @@ void poll_answer(struct conn *c, uint64_t since)
         memo.since = since;
         memo.newest = newest;
     }
-    s->stats.deliveries += memo.count;
+
     if (memo.count == 0) s->stats.empty_answers++;
     conn_respond_head(c, 200, "application/json", (long long)memo.body->len,
                       "Cache-Control: no-store\r\n");
-    if (!c->head_only) conn_queue_chunk(c, memo.body);  /* an answer, not a backlog: never capped */
+    if (!c->head_only) conn_deliver(c, memo.body, (unsigned)memo.count);  /* counted once written */
     conn_finish(c);
 }

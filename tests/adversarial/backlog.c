@@ -11,7 +11,8 @@
  *             JSON escapes sixfold: 1.5 MiB frames) against -o 64 KiB.
  *             Nobody may be dropped, and everyone gets every event.
  *   stopped   one subscriber with a 4 KiB window that never reads, while
- *             300 events of 4000 bytes are published at once. It must be
+ *             400 events of 16000 bytes are published (more than the
+ *             kernel's socket buffers take for it). It must be
  *             dropped within the stall time (-S 400 ms) plus slack, and
  *             while it lives the server must hold at most the cap plus one
  *             event plus STOPPED_SLACK for it (/stats "queued_bytes").
@@ -37,8 +38,8 @@
 enum {
     MAX_SUBS = 64,
     STALL_MS = 400,
-    STOPPED_EVENTS = 300,
-    STOPPED_EVENT_BYTES = 4000,
+    STOPPED_EVENTS = 400,          /* 6.4 MB: more than the kernel's buffers (tcp_wmem max 4 MiB) */
+    STOPPED_EVENT_BYTES = 16000,
     STOPPED_CAP = 65536,
     STOPPED_SLACK = 8192,          /* a gap notice, a head, a keep-alive line */
     SETTLE_MS = 5000,
@@ -455,9 +456,9 @@ static void scenario_counters(int ws)
     struct sub *stopped = sub_open(ts.port, ws, ws ? "/ws" : "/events", NULL, 4096);
     stopped->open = 0;
     wait_stats(&h, "subscribers", 3, SETTLE_MS);
-    static char data[1000];
+    static char data[STOPPED_EVENT_BYTES];
     memset(data, 'c', sizeof data);
-    for (int i = 0; i < 100; i++) { http_publish(&h, data, sizeof data); pump(0); }
+    for (int i = 0; i < STOPPED_EVENTS; i++) { http_publish(&h, data, sizeof data); pump(0); }
     long drops = wait_stats(&h, "drops", 1, STALL_MS + 3000);
     ADV_CHECK(drops == 1, "%s counters: the stopped reader was not dropped (%ld)", name, drops);
     stopped->open = 1;                                /* now read what reached its socket */

@@ -312,16 +312,16 @@ START_TEST(head_and_wrong_method)
 }
 END_TEST
 
-/* -k sets the keep-alive interval: a quiet stream gets ": keep-alive"
+/* -K sets the keep-alive interval: a quiet stream gets ": keep-alive"
  * comments (which the browser ignores) at that pace; events still flow. */
 START_TEST(keepalive_comment)
 {
-    static const char *const args[] = {"-k", "100", NULL};
+    static const char *const args[] = {"-K", "100", NULL};
     start(args);
     struct stream st;
     stream_open(&st, "/events", NULL, 0);
     stream_read(&st, 0, 550);
-    ck_assert_msg(st.keepalives >= 3 && st.keepalives <= 7, "%ld keep-alives in 550 ms at -k 100",
+    ck_assert_msg(st.keepalives >= 3 && st.keepalives <= 7, "%ld keep-alives in 550 ms at -K 100",
                   st.keepalives);
     ck_assert_int_eq(st.events, 0);
     ck_assert_int_eq(publish_event(srv.port, "still here"), 1);
@@ -333,10 +333,10 @@ START_TEST(keepalive_comment)
 }
 END_TEST
 
-/* By default (15 s) a short quiet spell carries no keep-alive; -k 0 none. */
+/* By default (15 s) a short quiet spell carries no keep-alive; -K 0 none. */
 START_TEST(keepalive_default_and_off)
 {
-    static const char *const off[] = {"-k", "0", NULL};
+    static const char *const off[] = {"-K", "0", NULL};
     start(NULL);
     struct stream st;
     stream_open(&st, "/events", NULL, 0);
