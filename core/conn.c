@@ -303,7 +303,12 @@ void conn_read_done(struct conn *c)
         if (c->lingering) conn_close(c);     /* the EOF the lingering close waited for */
         else conn_mark_dirty(c);
         break;
-    default:                                 /* CONN_HELD: a parked poll or a stream still owes */
+    default:
+        /* CONN_HELD, a parked poll or a stream: a FIN there is a client
+         * that left (a browser never half-closes; a FIN and a half-close
+         * look the same), so it goes now, as nginx ends such a request
+         * (499). Only what is already answered is still written out. */
+        conn_close(c);
         break;
     }
 }

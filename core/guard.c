@@ -15,7 +15,8 @@
  *        IP literals (a literal cannot be rebound), and single-label names
  *        (a rebinding attacker needs a name in public DNS, which has a dot;
  *        a single label resolves only through this machine's own hosts file
- *        or search domain). A request without Host (HTTP/1.0) passes.
+ *        or search domain). A request without Host (HTTP/1.0), or with an
+ *        empty one (RFC 9112 §3.2: a target with no authority), passes.
  *   403  a WebSocket upgrade whose Origin is not allowed. Browsers do not
  *        apply the same-origin policy to WebSocket, so without this any page
  *        could open ws://127.0.0.1:8004/ws in the visitor's browser and chat
@@ -119,8 +120,8 @@ static int host_allowed(const struct server *s, const struct http_request *req)
     size_t n, host_len;
     if (!bound_to_loopback(s) || !request_authority(req, &a, &n)) return 1;
     authority_host(a, n, &host, &host_len);
-    return is_localhost(host, host_len) || is_ip_literal(host, host_len) ||
-           (host_len > 0 && !memchr(host, '.', host_len));
+    return host_len == 0 || is_localhost(host, host_len) || is_ip_literal(host, host_len) ||
+           !memchr(host, '.', host_len);
 }
 
 /* 1 when origin[0..n) is one of the comma-separated list. */

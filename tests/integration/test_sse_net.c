@@ -586,13 +586,13 @@ static void publish_pipelined(int fd, int n, size_t size)
     }
 }
 
-/* A subscriber that stops reading is cut off once more than -o bytes wait
- * for it, and counted in drops; the others, reading, get every event. The
+/* A subscriber that stops reading is cut off once it has held unsent bytes
+ * and taken none for the stall time (-S), and counted in drops; the others, reading, get every event. The
  * dropped one reconnects with the Last-Event-ID of the last event that
  * reached it whole, and loses nothing still in the feed. */
 START_TEST(slow_subscriber_dropped_then_resumes)
 {
-    static const char *const args[] = {"-o", "65536", "-b", "100000", NULL};
+    static const char *const args[] = {"-o", "65536", "-b", "100000", "-S", "300", NULL};
     start(args);
     enum { FAST = 3, SIZE = 4000, LIMIT = 5000 };
     static struct stream fast[FAST], slow;
