@@ -38,7 +38,7 @@ enum {
     SLACK_MB = 16,
     STATIC_CLIENTS = 20,
     STATIC_BOUND_MB = 8,
-    SAN_FACTOR = 8,            /* ASan's quarantine keeps freed memory a while */
+    SAN_FACTOR = 8,            /* ASan's quarantine, valgrind's own memory */
 };
 
 static long rchar(pid_t pid)
@@ -95,7 +95,7 @@ static void feed_budget(const char *name, int ws)
     /* core/README.md: budget + connections x (window + one event) + their state. */
     long event_kb = (EVENT + 6L * EVENT + 6L * EVENT + 256) / 1024;
     long bound_mb = (BUDGET >> 20) + (STOPPED * (CAP / 1024 + event_kb)) / 1024 + SLACK_MB;
-    if (adv_sanitized()) bound_mb *= SAN_FACTOR;
+    if (adv_sanitized() || adv_slowdown() >= 10) bound_mb *= SAN_FACTOR;   /* ASan, valgrind */
     double grew_mb = (double)(peak - rss0) / 1024;
     printf("%-9s feed: %d events of %d bytes (%.0f MiB held without a budget), %d stopped readers: "
            "feed_bytes at most %ld (budget %ld), oldest kept %ld, RSS grew %.1f MB (bound %ld MB)\n",
@@ -184,7 +184,7 @@ static void static_files(void)
         if (rss > peak) peak = rss;
     }
     double grew = (double)(peak - rss0) / 1024;
-    long bound = adv_sanitized() ? STATIC_BOUND_MB * SAN_FACTOR : STATIC_BOUND_MB;
+    long bound = adv_sanitized() || adv_slowdown() >= 10 ? STATIC_BOUND_MB * SAN_FACTOR : STATIC_BOUND_MB;
     ADV_CHECK(grew < bound, "static: %d clients not reading an 8 MiB file: RSS grew %.1f MB (bound %ld)",
               STATIC_CLIENTS, grew, bound);
     for (int i = 0; i < STATIC_CLIENTS; i++) close(fds[i]);
