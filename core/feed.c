@@ -65,7 +65,9 @@ void feed_trim(struct feed *f)
 {
     while (f->budget && f->bytes > f->budget && feed_oldest(f) < f->newest) {
         uint64_t id = feed_oldest(f);
-        feed_clear_slot(f, &f->ring[(id - 1) % f->capacity]);
+        struct feed_event *ev = &f->ring[(id - 1) % f->capacity];
+        if (ev->id != id) break;                      /* not kept there: nothing to give back */
+        feed_clear_slot(f, ev);
         f->dropped = id;                              /* ids up to here read as gone */
     }
 }

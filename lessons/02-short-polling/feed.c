@@ -12,7 +12,9 @@
  *
  * Event id sits in slot (id - 1) % capacity, so finding an event is one
  * division, and the ring needs no head index: `newest` says it all. The kept
- * events are the ids max(1, newest - capacity + 1) .. newest.
+ * events are the ids max(1, newest - capacity + 1, dropped + 1) .. newest:
+ * the ring's count limit, and the byte budget, which drops the oldest ones
+ * earlier when the events are large (feed_trim moves `dropped`).
  */
 #include "feed.h"
 
@@ -36,6 +38,12 @@ void feed_init(struct feed *f, size_t capacity)
     f->bytes = 0;
 }
 
+/* What one chunk costs: its bytes and its header. */
+static size_t chunk_cost(const struct chunk *c)
+{
+    return c ? sizeof *c + c->cap : 0;
+}
+
 /* Release what one slot holds, and stop counting it. */
 static void feed_clear_slot(struct feed *f, struct feed_event *ev)
 {
@@ -52,6 +60,25 @@ void feed_free(struct feed *f)
     for (size_t i = 0; i < f->capacity; i++) feed_clear_slot(f, &f->ring[i]);
     free(f->ring);
     f->ring = NULL;
+}
+
+void feed_account(struct feed *f, struct feed_event *ev)
+{
+    size_t now = chunk_cost(ev->data) + chunk_cost(ev->json) + chunk_cost(ev->wire) +
+                 chunk_cost(ev->wire_deflate);
+    f->bytes = f->bytes - ev->bytes + now;
+    ev->bytes = now;
+}
+
+void feed_trim(struct feed *f)
+{
+    while (f->budget && f->bytes > f->budget && feed_oldest(f) < f->newest) {
+        uint64_t id = feed_oldest(f);
+        struct feed_event *ev = &f->ring[(id - 1) % f->capacity];
+        if (ev->id != id) break;                      /* not kept there: nothing to give back */
+        feed_clear_slot(f, ev);
+        f->dropped = id;                              /* ids up to here read as gone */
+    }
 }
 
 /* Build {"id":N,"data":"..."} for one event. */
