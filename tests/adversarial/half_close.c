@@ -11,7 +11,9 @@
  *   - HTTP/1.1 keep-alive GET of the big file, then SHUT_WR: every byte,
  *     then the server closes (nothing more will be asked);
  *   - three pipelined requests in one write, then SHUT_WR: three answers;
- *   - GET /stats, then SHUT_WR: the answer.
+ *   - GET /stats, then SHUT_WR: the answer;
+ *   - polling and longpoll: 40 pipelined polls of ~240 KiB answers (10 MB
+ *     that is not a file), then SHUT_WR: all 40 whole.
  * What counts as failure: a byte missing, a truncated body before the FIN,
  * or a connection still open DEADLINE_MS after its last answer. And the
  * decision for a request the server holds open (a parked long poll, an SSE
@@ -151,6 +153,59 @@ static void plain_answers(const char *server, int port)
     free(got);
 }
 
+/* Answers that are not files (a file waits on EV_WRITE alone, so it would
+ * hide an early EOF): POLLS pipelined GET /poll?since=0, each answer about
+ * 240 KiB of events, then SHUT_WR. Every answer must arrive whole. */
+static void pipelined_polls(const char *server, int port)
+{
+    enum { POLLS = 40 };
+    static char data[60000];
+    memset(data, 'p', sizeof data);
+    data[sizeof data - 1] = '\0';
+    for (int i = 0; i < 5; i++) publish_event(port, data);
+    static char req[POLLS * 64];
+    size_t n = 0;
+    for (int i = 0; i < POLLS; i++)
+        n += (size_t)snprintf(req + n, sizeof req - n, "GET /poll?since=0 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    size_t len;
+    int eof;
+    char *got = half_closed_request(port, req, &len, &eof);
+    int whole = 0;
+    size_t at = 0;
+    while (got && at < len) {                     /* walk the answers by Content-Length */
+        char *head_end = strstr(got + at, "\r\n\r\n");
+        char *cl = strstr(got + at, "Content-Length: ");
+        if (!head_end || !cl || cl > head_end) break;
+        size_t body = (size_t)atol(cl + 16), end = (size_t)(head_end + 4 - got) + body;
+        if (end > len) break;
+        whole++;
+        at = end;
+    }
+    ADV_CHECK(whole == POLLS && eof, "%s: %d pipelined polls then SHUT_WR: %d answers whole (%zu bytes)%s",
+              server, POLLS, whole, len, eof ? "" : ", not closed");
+    printf("%-9s %-34s %d answers whole, %zu bytes, %s\n", server, "40 pipelined 240 KiB polls, SHUT_WR",
+           whole, len, eof ? "then closed" : "NOT closed");
+    free(got);
+
+    /* One HTTP/1.0 poll (240 KiB, under the pipelining pause) through a
+     * 4 KiB window, read only after the server has seen the EOF: most of
+     * the answer is still in its out queue then. */
+    int fd = adv_connect(port, 4096);
+    static const char one[] = "GET /poll?since=0 HTTP/1.0\r\n\r\n";
+    send_all(fd, one, sizeof one - 1);
+    shutdown(fd, SHUT_WR);
+    usleep(300000);
+    got = read_to_eof(fd, &len, &eof, DEADLINE_MS);
+    close(fd);
+    char *head_end = strstr(got, "\r\n\r\n"), *cl = strstr(got, "Content-Length: ");
+    size_t want = head_end && cl ? (size_t)(head_end + 4 - got) + (size_t)atol(cl + 16) : 0;
+    ADV_CHECK(want > 0 && len == want && eof, "%s: HTTP/1.0 poll through a 4 KiB window, SHUT_WR: "
+              "%zu of %zu bytes%s", server, len, want, eof ? "" : ", not closed");
+    printf("%-9s %-34s %zu of %zu bytes, %s\n", server, "HTTP/1.0 poll, 4 KiB window, SHUT_WR",
+           len, want, eof ? "then closed" : "NOT closed");
+    free(got);
+}
+
 /* A held request (a parked long poll, an SSE stream) whose client sends
  * its FIN: the server cannot tell a half-close from a client that left (a
  * browser never half-closes), and a parked request owes nothing yet, so it
@@ -183,8 +238,14 @@ int main(void)
         struct test_server ts;
         if (server_start(&ts, names[i], args) != 0) { adv_fail("%s did not start", names[i]); continue; }
         plain_answers(names[i], ts.port);
-        if (strcmp(names[i], "longpoll") == 0)
-            held_request(names[i], ts.port, "GET /poll?since=0&timeout=20 HTTP/1.0\r\n\r\n");
+        if (strcmp(names[i], "polling") == 0 || strcmp(names[i], "longpoll") == 0)
+            pipelined_polls(names[i], ts.port);
+        if (strcmp(names[i], "longpoll") == 0) {
+            char poll[96];
+            snprintf(poll, sizeof poll, "GET /poll?since=%ld&timeout=20 HTTP/1.0\r\n\r\n",
+                     stats_field(ts.port, "newest_id"));
+            held_request(names[i], ts.port, poll);
+        }
         if (strcmp(names[i], "sse") == 0)
             held_request(names[i], ts.port, "GET /events HTTP/1.0\r\n\r\n");
         int rc = server_stop(&ts);
