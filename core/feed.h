@@ -15,9 +15,10 @@
  * Cursors are sequence numbers, never timestamps: two events can share a
  * millisecond, but never an id.
  *
- * Each event keeps its data, the data as one JSON object
+ * Each event keeps its data; the data as one JSON object
  * {"id":N,"data":"..."} (what polling answers and WebSocket frames carry),
- * and a slot, `wire`, where a server keeps the event already encoded for its
+ * made on first use by feed_json, since a JSON escape can be six times the
+ * data and SSE never needs it; and a slot, `wire`, where a server keeps the event already encoded for its
  * own protocol (an SSE block, a WebSocket frame), so a replay reuses the
  * bytes made at publish time instead of encoding again.
  *
@@ -29,7 +30,7 @@
  * so that its bytes are counted, and feed_trim to give back what is over.
  *
  * Interface: feed_init, feed_free, feed_publish, feed_newest, feed_oldest,
- *            feed_since, feed_get, feed_account, feed_trim.
+ *            feed_since, feed_get, feed_json, feed_account, feed_trim.
  */
 #ifndef RTLAB_FEED_H
 #define RTLAB_FEED_H
@@ -42,7 +43,7 @@
 struct feed_event {
     uint64_t id;            /* 1, 2, 3, ... */
     struct chunk *data;     /* the event's text as published */
-    struct chunk *json;     /* {"id":N,"data":"..."} */
+    struct chunk *json;     /* {"id":N,"data":"..."}, or NULL until feed_json builds it */
     struct chunk *wire;     /* the server's own encoding, or NULL; freed with the event */
     struct chunk *wire_deflate; /* the same, compressed (permessage-deflate), or NULL */
     size_t bytes;           /* what its chunks hold, as counted in feed.bytes */
@@ -70,6 +71,12 @@ void feed_free(struct feed *f);
  * the new event, which stays valid until the next feed_publish or
  * feed_trim (a later one may drop it). */
 struct feed_event *feed_publish(struct feed *f, const char *data, size_t len);
+
+/* ev as {"id":N,"data":"..."}: made the first time it is asked for, kept
+ * in ev->json and counted in f->bytes (given back by the next feed_trim if
+ * over the budget; a server that needs the JSON only to build its wire form
+ * may release it after). The chunk belongs to the event. */
+struct chunk *feed_json(struct feed *f, struct feed_event *ev);
 
 /* Count the chunks ev holds now (after a server attached ev->wire or
  * ev->wire_deflate) in f->bytes. Drops nothing: every event stays valid. */

@@ -36,14 +36,14 @@ int poll_has_news(const struct server *s, uint64_t since)
 
 /* Build the batch for `since`: a new chunk (one reference, the caller's),
  * with *count set to the events in it. */
-static struct chunk *poll_build(const struct feed *f, uint64_t since, size_t *count)
+static struct chunk *poll_build(struct feed *f, uint64_t since, size_t *count)
 {
     uint64_t first;
     int gap = feed_since(f, since, &first) == FEED_GAP;
     uint64_t last = first - 1;
     size_t bytes = 0;
     while (last < feed_newest(f)) {              /* how many fit in one answer */
-        size_t len = feed_get(f, last + 1)->json->len + 1;
+        size_t len = feed_json(f, feed_get(f, last + 1))->len + 1;
         if (bytes > 0 && bytes + len > POLL_MAX_BYTES) break;
         bytes += len;
         last++;
@@ -54,7 +54,7 @@ static struct chunk *poll_build(const struct feed *f, uint64_t since, size_t *co
                                 (unsigned long long)last, gap ? "\"gap\":true," : "");
     *count = 0;
     for (uint64_t id = first; id <= last && id > since; id++) {
-        const struct chunk *json = feed_get(f, id)->json;
+        const struct chunk *json = feed_get(f, id)->json;   /* made by the loop above */
         if (*count > 0) out->data[out->len++] = ',';
         memcpy(out->data + out->len, json->data, json->len);
         out->len += json->len;
@@ -89,5 +89,6 @@ void poll_answer(struct conn *c, uint64_t since)
     conn_respond_head(c, 200, "application/json", (long long)memo.body->len,
                       "Cache-Control: no-store\r\n");
     if (!c->head_only) conn_deliver(c, memo.body, (unsigned)memo.count);  /* counted once written */
+    feed_trim(&s->feed);         /* the JSON just made counts: back under the budget, the batch is a copy */
     conn_finish(c);
 }

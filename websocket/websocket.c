@@ -178,15 +178,18 @@ static void ws_finish(struct ws_conn *wc)
  * Built once, on first use, and kept in ev->wire, which the feed frees with
  * the event: a broadcast to ten thousand clients and every later replay
  * reuse these same bytes. Returns a borrowed reference. */
-static struct chunk *event_frame(struct feed_event *ev)
+static struct chunk *event_frame(struct feed *f, struct feed_event *ev)
 {
     if (ev->wire) return ev->wire;
-    const struct chunk *json = ev->json;
+    const struct chunk *json = feed_json(f, ev);
     struct chunk *frame = chunk_new(ws_frame_header_size(json->len) + json->len);
     int head = ws_frame_encode((unsigned char *)frame->data, frame->cap, 1, WS_TEXT, json->len);
     memcpy(frame->data + head, json->data, json->len);
     frame->len = (size_t)head + json->len;
     ev->wire = frame;
+    chunk_unref(ev->json);               /* the frame holds the JSON: keep its bytes once */
+    ev->json = NULL;
+    feed_account(f, ev);
     return frame;
 }
 
@@ -212,7 +215,7 @@ static void deliver(struct ws_conn *wc)
             wc->next_id = first;
             continue;
         }
-        if (conn_deliver(c, event_frame(feed_get(&s->feed, wc->next_id)), 1) < 0) return;
+        if (conn_deliver(c, event_frame(&s->feed, feed_get(&s->feed, wc->next_id)), 1) < 0) return;
         wc->next_id++;
     }
 }
@@ -221,8 +224,7 @@ static void deliver(struct ws_conn *wc)
  * deliver queues the same bytes. */
 static void publish(struct server *s, struct feed_event *ev)
 {
-    (void)s;
-    event_frame(ev);
+    event_frame(&s->feed, ev);
     struct ws_conn *next;
     for (struct ws_conn *wc = subscribers; wc; wc = next) {
         next = wc->next;

@@ -94,14 +94,22 @@ static struct chunk *feed_make_json(uint64_t id, const char *data, size_t len)
     return c;
 }
 
+struct chunk *feed_json(struct feed *f, struct feed_event *ev)
+{
+    if (!ev->json) {
+        ev->json = feed_make_json(ev->id, ev->data->data, ev->data->len);
+        feed_account(f, ev);
+    }
+    return ev->json;
+}
+
 struct feed_event *feed_publish(struct feed *f, const char *data, size_t len)
 {
     uint64_t id = f->newest + 1;
     struct feed_event *ev = &f->ring[(id - 1) % f->capacity];
     feed_clear_slot(f, ev);                           /* the oldest event leaves the ring */
     ev->id = id;
-    ev->data = chunk_from(data, len);
-    ev->json = feed_make_json(id, data, len);
+    ev->data = chunk_from(data, len);                 /* the JSON form waits for feed_json */
     f->newest = id;
     feed_account(f, ev);
     feed_trim(f);                                     /* over the budget: the oldest go */

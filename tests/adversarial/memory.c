@@ -9,7 +9,8 @@
  *             JSON writes sixfold (each event holds ~0.8 MiB: its data, its
  *             JSON form and its frame; 160 MiB in all without a budget).
  *             /stats feed_bytes never passes feed_budget, old events leave
- *             (oldest_id moves), and the server's RSS grows by less than
+ *             (oldest_id moves), each kept event holds its data and the one
+ *             encoding its server sends (JSON is made only when needed), and the server's RSS grows by less than
  *             the bound of core/README.md: the budget, plus each connection's
  *             window and one event, plus SLACK_MB for the allocator.
  *   static    a web root with an 8 MiB and a 32 MiB file. A reader gets the
@@ -92,19 +93,27 @@ static void feed_budget(const char *name, int ws)
         }
     }
     long oldest = stats_field(ts.port, "oldest_id");
+    long kept = stats_field(ts.port, "newest_id") - oldest + 1;
+    long per_event = kept > 0 ? stats_field(ts.port, "feed_bytes") / kept : -1;
+    /* Held once: the data and the one encoding this server sends (SSE: the
+     * block, about the data again; WebSocket: the frame, six times it), never
+     * data + JSON + frame (thirteen times). */
+    long once = ws ? 7L * EVENT + 512 : 2L * EVENT + 512;
     /* core/README.md: budget + connections x (window + one event) + their state. */
     long event_kb = (EVENT + 6L * EVENT + 6L * EVENT + 256) / 1024;
     long bound_mb = (BUDGET >> 20) + (STOPPED * (CAP / 1024 + event_kb)) / 1024 + SLACK_MB;
     if (adv_sanitized() || adv_slowdown() >= 10) bound_mb *= SAN_FACTOR;   /* ASan, valgrind */
     double grew_mb = (double)(peak - rss0) / 1024;
     printf("%-9s feed: %d events of %d bytes (%.0f MiB held without a budget), %d stopped readers: "
-           "feed_bytes at most %ld (budget %ld), oldest kept %ld, RSS grew %.1f MB (bound %ld MB)\n",
+           "feed_bytes at most %ld (budget %ld), oldest kept %ld, %ld bytes an event, RSS grew %.1f MB (bound %ld MB)\n",
            name, FLOOD, EVENT, FLOOD * 13.0 * EVENT / (1 << 20), STOPPED, worst_feed, budget_seen, oldest,
-           grew_mb, bound_mb);
+           per_event, grew_mb, bound_mb);
     ADV_CHECK(budget_seen == BUDGET, "%s: /stats feed_budget %ld, want %d", name, budget_seen, BUDGET);
     ADV_CHECK(worst_feed > 0 && worst_feed <= BUDGET, "%s: feed_bytes %ld over the budget %d", name,
               worst_feed, BUDGET);
     ADV_CHECK(oldest > 1, "%s: nothing left the feed (oldest %ld)", name, oldest);
+    ADV_CHECK(per_event > 0 && per_event <= once, "%s: each kept event holds %ld bytes (its bytes once: <= %ld)",
+              name, per_event, once);
     ADV_CHECK(grew_mb < bound_mb, "%s: RSS grew %.1f MB, bound %ld MB", name, grew_mb, bound_mb);
     close(pub);
     for (int i = 0; i < STOPPED; i++) close(stopped[i]);

@@ -32,7 +32,8 @@ START_TEST(numbering_and_json)
     ck_assert_uint_eq(ev->id, 1);
     ck_assert_uint_eq(ev->data->len, 9);
     const char *want = "{\"id\":1,\"data\":\"say \\\"hi\\\"\\n\"}";
-    ck_assert_uint_eq(ev->json->len, strlen(want));
+    ck_assert_ptr_null(ev->json);                     /* made on first use only */
+    ck_assert_uint_eq(feed_json(&f, ev)->len, strlen(want));
     ck_assert(memcmp(ev->json->data, want, strlen(want)) == 0);
     ck_assert_uint_eq(feed_publish(&f, "", 0)->id, 2);
     feed_free(&f);
@@ -124,7 +125,7 @@ START_TEST(budget_drops_oldest_by_bytes)
     static char big[4000];
     memset(big, 'x', sizeof big);
     feed_init(&f, 100);
-    f.budget = 3 * (sizeof big * 2 + 200);            /* data + JSON of about 3 events */
+    f.budget = 3 * (sizeof big + 100);                /* the data of about 3 events */
     for (int i = 0; i < 10; i++) feed_publish(&f, big, sizeof big);
     ck_assert_uint_eq(feed_newest(&f), 10);
     ck_assert_uint_le(f.bytes, f.budget);
@@ -137,6 +138,12 @@ START_TEST(budget_drops_oldest_by_bytes)
 
     struct feed_event *ev = feed_get(&f, 10);         /* an encoding counts too */
     size_t before = f.bytes;
+    ck_assert_uint_eq(feed_json(&f, ev)->len, 6 + 2 + 9 + sizeof big + 2);   /* {"id":10,"data":"x..."} */
+    ck_assert_uint_eq(f.bytes, before + sizeof(struct chunk) + ev->json->cap);
+    feed_trim(&f);
+    ck_assert_uint_le(f.bytes, f.budget);
+    ck_assert_ptr_nonnull(feed_get(&f, 10));          /* the newest stays */
+    before = f.bytes;
     ev->wire = chunk_new(sizeof big);
     ev->wire->len = sizeof big;
     feed_account(&f, ev);
