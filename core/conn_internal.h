@@ -22,6 +22,9 @@
  *   conn_watch, conn_arm       its io watcher's events; its one timer
  *   conn_mark_dirty            flush it before the loop sleeps
  *   conn_flush                 write what is queued (and linger, once closing)
+ *   conn_send_file             stream a static file after the out queue
+ *   conn_read_done             the peer's EOF: answer what was asked, then close
+ *   conn_check_stall           the stall rule (-S)
  *   conn_log_answer            the log line of an answer, with its request
  *   conn_read, conn_input      read the socket; use the bytes read
  *   conn_on_io, conn_on_timeout the libev callbacks of a connection's watchers

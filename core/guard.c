@@ -15,7 +15,8 @@
  *        IP literals (a literal cannot be rebound), and single-label names
  *        (a rebinding attacker needs a name in public DNS, which has a dot;
  *        a single label resolves only through this machine's own hosts file
- *        or search domain). A request without Host (HTTP/1.0), or with an
+ *        or search domain). Behind a reverse proxy that passes its own
+ *        public name on, name it with -A. A request without Host (HTTP/1.0), or with an
  *        empty one (RFC 9112 §3.2: a target with no authority), passes.
  *   403  a WebSocket upgrade whose Origin is not allowed. Browsers do not
  *        apply the same-origin policy to WebSocket, so without this any page
@@ -113,7 +114,21 @@ static int request_authority(const struct http_request *req, const char **a, siz
     return 1;
 }
 
-/* Host on a loopback-bound server: see the top of the file. */
+/* 1 when s[0..n) is one of the comma-separated list (case-insensitive). */
+static int listed(const char *list, const char *s, size_t n)
+{
+    for (const char *p = list; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == n && strncasecmp(p, s, n) == 0) return 1;
+        if (!comma) break;
+        p = comma + 1;
+    }
+    return 0;
+}
+
+/* Host on a loopback-bound server: see the top of the file. -A names the
+ * public names a reverse proxy in front passes on. */
 static int host_allowed(const struct server *s, const struct http_request *req)
 {
     const char *a, *host;
@@ -121,20 +136,13 @@ static int host_allowed(const struct server *s, const struct http_request *req)
     if (!bound_to_loopback(s) || !request_authority(req, &a, &n)) return 1;
     authority_host(a, n, &host, &host_len);
     return host_len == 0 || is_localhost(host, host_len) || is_ip_literal(host, host_len) ||
-           !memchr(host, '.', host_len);
+           !memchr(host, '.', host_len) || listed(s->cfg.hosts, host, host_len);
 }
 
 /* 1 when origin[0..n) is one of the comma-separated list. */
 static int origin_listed(const char *list, const char *origin, size_t n)
 {
-    for (const char *p = list; *p;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (len == n && strncasecmp(p, origin, n) == 0) return 1;
-        if (!comma) break;
-        p = comma + 1;
-    }
-    return 0;
+    return listed(list, origin, n);
 }
 
 /* A WebSocket upgrade's Origin (RFC 6455 §10.2): see the top of the file. */

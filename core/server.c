@@ -207,7 +207,7 @@ static void usage(const struct technique *t)
 {
     fprintf(stderr,
             "usage: %s [-p PORT] [-a ADDR] [-w DIR] [-t MS] [-b N] [-B BYTES] [-o BYTES] [-S MS]\n"
-            "       [-H MS] [-I MS] [-k TOKEN] [-O ORIGINS] [-q]%s%s\n"
+            "       [-H MS] [-I MS] [-k TOKEN] [-O ORIGINS] [-A HOSTS] [-q]%s%s\n"
             "  -p PORT   port to listen on; 0 picks a free one (default %d)\n"
             "  -a ADDR   address to bind (default 127.0.0.1)\n"
             "  -w DIR    web root for static files (default: the repo's web/)\n"
@@ -221,6 +221,8 @@ static void usage(const struct technique *t)
             "  -k TOKEN  POST /publish (and WebSocket messages) need Authorization: Bearer TOKEN\n"
             "  -O LIST   comma-separated Origins a WebSocket upgrade may come from\n"
             "            (default: the page's own origin and loopback origins)\n"
+            "  -A LIST   more Host names to answer when bound to loopback (a reverse proxy's);\n"
+            "            other names that are not loopback ones get 421 (DNS rebinding)\n"
             "  -q        quiet: no per-request log\n",
             t->name, t->extra_usage ? " " : "", t->extra_usage ? t->extra_usage : "",
             t->default_port);
@@ -262,7 +264,7 @@ static const char *default_web_root(void)
 static int parse_flags(struct server *s, const struct technique *t, int argc, char **argv)
 {
     char optstring[64];
-    snprintf(optstring, sizeof optstring, "p:a:w:t:b:B:o:S:H:I:k:O:qh%s", t->extra_flags ? t->extra_flags : "");
+    snprintf(optstring, sizeof optstring, "p:a:w:t:b:B:o:S:H:I:k:O:A:qh%s", t->extra_flags ? t->extra_flags : "");
     int opt;
     long long v;
     while ((opt = getopt(argc, argv, optstring)) != -1) {
@@ -279,6 +281,7 @@ static int parse_flags(struct server *s, const struct technique *t, int argc, ch
         case 'I': if ((v = flag_number('I', optarg, 10, 86400000)) < 0) return -1; s->cfg.idle_ms = (unsigned)v; break;
         case 'k': s->cfg.token = optarg; break;
         case 'O': s->cfg.origins = optarg; break;
+        case 'A': s->cfg.hosts = optarg; break;
         case 'q': s->cfg.quiet = 1; break;
         case 'h': usage(t); exit(0);
         case '?': usage(t); return -1;

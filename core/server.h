@@ -164,6 +164,7 @@ struct server_config {
     unsigned stall_ms;         /* -S: a connection with bytes unsent that takes none this long is dropped */
     const char *token;         /* -k: POST /publish (and WebSocket messages) need it, or NULL */
     const char *origins;       /* -O: comma-separated Origins a WebSocket upgrade may come from, or NULL */
+    const char *hosts;         /* -A: more Host names a loopback-bound server answers (a proxy's), or NULL */
     int quiet;                 /* -q */
 };
 

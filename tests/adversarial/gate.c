@@ -17,6 +17,7 @@
  * origin does not, its own origin still does. With -k, a text message from
  * a client whose upgrade had no token is closed 1008, one with ?token=
  * is published. On SSE: -K 100 sends a keep-alive comment every 100 ms.
+ * Behind a reverse proxy, -A NAME lets that one name in, and no other.
  */
 #include <errno.h>
 #include <poll.h>
@@ -229,6 +230,20 @@ int main(void)
             server_stop(&ts);
         } else {
             adv_fail("websocket -O did not start");
+        }
+    }
+    if (adv_have_server("polling", &missing)) {       /* behind a reverse proxy: -A its name */
+        const char *proxied[] = {"-t", "0", "-A", "rtlab.example,other.example", NULL};
+        struct test_server ts;
+        if (server_start(&ts, "polling", proxied) == 0) {
+            static struct http_reply r;
+            int s1 = ask(ts.port, "GET /stats HTTP/1.1\r\nHost: rtlab.example\r\n\r\n", &r);
+            int s2 = ask(ts.port, "GET /stats HTTP/1.1\r\nHost: evil.example\r\n\r\n", &r);
+            ADV_CHECK(s1 == 200 && s2 == 421, "polling -A rtlab.example: Host rtlab.example %d (want 200), "
+                      "evil.example %d (want 421)", s1, s2);
+            server_stop(&ts);
+        } else {
+            adv_fail("polling -A did not start");
         }
     }
     if (adv_have_server("sse", &missing)) sse_keepalive();
