@@ -357,11 +357,6 @@ int conn_send_chunk(struct conn *c, struct chunk *ch)
     return 0;
 }
 
-void conn_queue_chunk(struct conn *c, struct chunk *ch)
-{
-    conn_send_chunk(c, ch);
-}
-
 int conn_deliver(struct conn *c, struct chunk *ch, unsigned events)
 {
     if (conn_send_chunk(c, ch) < 0) return -1;

@@ -219,8 +219,6 @@ void conn_error(struct conn *c, int status, const char *message, int close_after
 int conn_send(struct conn *c, const void *p, size_t n);
 /* Queue a reference to shared bytes; same result as conn_send. */
 int conn_send_chunk(struct conn *c, struct chunk *ch);
-/* Queue a reference to shared bytes without a result (an answer body). */
-void conn_queue_chunk(struct conn *c, struct chunk *ch);
 /* Queue a delivery: shared bytes holding `events` events (an event block or
  * frame: 1; a poll answer: how many it carries). /stats deliveries counts
  * them once they are written whole, never when they are thrown away unsent
