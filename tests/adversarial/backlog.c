@@ -6,7 +6,7 @@
  * On SSE and WebSocket, each scenario with a server of its own:
  *   burst     fast subscribers (reading as fast as loopback allows) while
  *             many publishers complete large events in the same instant:
- *             SSE, 16 publishes of 64 KiB against -o 64 KiB; WebSocket, two
+ *             SSE, 16 publishes of 64 KiB against -o 64 KiB; WebSocket, four
  *             messages of the largest allowed size (-m 256 KiB of bytes that
  *             JSON escapes sixfold: 1.5 MiB frames) against -o 64 KiB.
  *             Nobody may be dropped, and everyone gets every event.
@@ -346,7 +346,7 @@ static void scenario_burst(int ws)
     struct test_server ts;
     if (server_start(&ts, name, ws ? args_ws : args_sse) != 0) { adv_fail("%s did not start", name); return; }
     struct http_conn h = {adv_connect(ts.port, 0), 0};
-    int readers = ws ? 3 : 4, publishers = ws ? 2 : 16;
+    int readers = ws ? 3 : 4, publishers = ws ? 4 : 16;
     for (int i = 0; i < readers; i++) sub_open(ts.port, ws, ws ? "/ws" : "/events", NULL, 0);
     wait_stats(&h, "subscribers", readers, SETTLE_MS);
     /* SSE: 64 KiB bodies (the largest publish); WebSocket: -m bytes of 0x01,
