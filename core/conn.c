@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "feed_redis.h"
 #include "json.h"
 
 /* ==== The log and the Date header ==== */
@@ -62,7 +63,7 @@ void conn_log_answer(const struct conn *c, const struct http_request *req, int s
     if (req)
         server_log(s, "fd %d %.*s %.*s -> %d", c->fd, (int)req->method_len, req->method,
                    (int)req->target_len, req->target, status);
-    else if (c->state == CONN_HELD || c->state == CONN_UPGRADED)
+    else if (c->state == CONN_HELD || c->state == CONN_UPGRADED || c->state == CONN_WAITING)
         server_log(s, "fd %d (held request) -> %d", c->fd, status);
     else
         server_log(s, "fd %d (no complete request) -> %d", c->fd, status);
@@ -140,6 +141,7 @@ void conn_close(struct conn *c)
     c->state = CONN_CLOSED;                  /* first, so on_close cannot recurse */
     if (s->tech->on_close && (was == CONN_HELD || was == CONN_UPGRADED || was == CONN_CLOSING))
         s->tech->on_close(c);
+    if (was == CONN_WAITING && s->redis) redis_feed_forget(s->redis, c);   /* its answer goes nowhere */
     ev_io_stop(s->loop, &c->io);
     ev_timer_stop(s->loop, &c->timer);
     close(c->fd);
@@ -442,6 +444,13 @@ void conn_error(struct conn *c, int status, const char *message, int close_after
 void conn_hold(struct conn *c)
 {
     c->state = CONN_HELD;
+    c->head_started = 0;
+    ev_timer_stop(c->srv->loop, &c->timer);
+}
+
+void conn_wait(struct conn *c)
+{
+    c->state = CONN_WAITING;
     c->head_started = 0;
     ev_timer_stop(c->srv->loop, &c->timer);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "feed_redis.h"
 #include "static.h"
 #include "utf8.h"
 
@@ -50,6 +51,10 @@ void conn_method_not_allowed(struct conn *c, const char *allow)
 
 struct feed_event *server_publish(struct server *s, const char *data, size_t len)
 {
+    if (s->redis) {                    /* numbered by Redis; back to us through the stream */
+        redis_feed_publish(s->redis, data, len, NULL);
+        return NULL;
+    }
     struct feed_event *ev = feed_publish(&s->feed, data, len);
     s->stats.events++;
     if (s->tech->publish) s->tech->publish(s, ev);
@@ -78,6 +83,10 @@ void endpoint_publish(struct conn *c, const struct http_request *req, const char
         conn_error(c, 400, "the event must be UTF-8 text", 0);
         return;
     }
+    if (c->srv->redis) {               /* answered when Redis has numbered it, or 503 */
+        redis_feed_publish(c->srv->redis, body, req->content_length, c);
+        return;
+    }
     struct feed_event *ev = server_publish(c->srv, body, req->content_length);
     char answer[64];
     int n = snprintf(answer, sizeof answer, "{\"id\":%llu}\n", (unsigned long long)ev->id);
@@ -103,13 +112,17 @@ void endpoint_stats(struct conn *c)
     const struct server_stats *st = &s->stats;
     size_t queued = 0;                         /* bytes every out queue holds now */
     for (const struct conn *q = s->conns; q; q = q->next) queued += outq_bytes(&q->out);
-    char body[1280];
+    char body[1792], redis[512] = "";
+    if (s->redis) {                    /* ,"redis":{...}: the connection, the stream */
+        redis[0] = ',';
+        if (redis_feed_stats_json(s->redis, redis + 1, sizeof redis - 1) == 0) redis[0] = '\0';
+    }
     int n = snprintf(body, sizeof body,
         "{\"server\":\"%s\",\"connections_open\":%llu,\"connections_total\":%llu,"
         "\"requests\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu,\"events\":%llu,"
         "\"newest_id\":%llu,\"oldest_id\":%llu,\"deliveries\":%llu,\"drops\":%llu,"
         "\"subscribers\":%llu,\"errors\":%llu,\"empty_answers\":%llu,\"feed_bytes\":%zu,"
-        "\"feed_budget\":%zu,\"queued_bytes\":%zu,\"uptime_s\":%.3f}\n",
+        "\"feed_budget\":%zu,\"queued_bytes\":%zu,\"uptime_s\":%.3f%s}\n",
         s->tech->name, (unsigned long long)st->connections_open,
         (unsigned long long)st->connections_total, (unsigned long long)st->requests,
         (unsigned long long)st->bytes_in, (unsigned long long)st->bytes_out,
@@ -117,7 +130,7 @@ void endpoint_stats(struct conn *c)
         (unsigned long long)feed_oldest(&s->feed), (unsigned long long)st->deliveries,
         (unsigned long long)st->drops, (unsigned long long)st->subscribers,
         (unsigned long long)st->errors, (unsigned long long)st->empty_answers, s->feed.bytes,
-        s->feed.budget, queued, ev_now(s->loop) - s->started_at);
+        s->feed.budget, queued, ev_now(s->loop) - s->started_at, redis);
     conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n", body, (size_t)n);
 }
 

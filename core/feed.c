@@ -133,3 +133,24 @@ struct feed_event *feed_get(const struct feed *f, uint64_t id)
     if (id == 0 || id > f->newest || id < feed_oldest(f)) return NULL;
     return &f->ring[(id - 1) % f->capacity];
 }
+
+/* ==== A mirror of a feed kept elsewhere ==== */
+
+/* A mirror (core/feed_redis.c) gets its ids from outside. Ids it jumps over
+ * read as gone, like events the byte budget dropped: `dropped` says that
+ * every id up to it has left (or never reached) this feed. */
+
+void feed_skip_to(struct feed *f, uint64_t id)
+{
+    if (id <= f->newest) return;
+    for (size_t i = 0; i < f->capacity; i++) feed_clear_slot(f, &f->ring[i]);
+    f->newest = id;
+    f->dropped = id;
+}
+
+struct feed_event *feed_publish_at(struct feed *f, uint64_t id, const char *data, size_t len)
+{
+    if (id <= f->newest) return NULL;                 /* already here */
+    if (id > f->newest + 1) feed_skip_to(f, id - 1);  /* the ones in between are gone */
+    return feed_publish(f, data, len);
+}

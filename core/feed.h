@@ -20,17 +20,25 @@
  * made on first use by feed_json, since a JSON escape can be six times the
  * data and SSE never needs it; and a slot, `wire`, where a server keeps the event already encoded for its
  * own protocol (an SSE block, a WebSocket frame), so a replay reuses the
- * bytes made at publish time instead of encoding again.
+ * bytes made at publish time instead of encoding again; WebSocket keeps a
+ * second form beside it, `wire_deflate`, for clients that agreed to
+ * permessage-deflate.
+ *
+ * A feed can also mirror a feed kept elsewhere (the Redis Stream of
+ * core/feed_redis.c): there the ids come from outside, feed_publish_at adds
+ * an event with a given id, and ids it jumps over count as gone (`dropped`).
  *
  * Memory has a budget, not just a count: the feed also keeps the bytes its
  * events hold (every chunk, encodings included: `bytes`) within `budget`,
  * and drops the oldest events, by count or by bytes, whichever limit is hit
  * first. The newest event is always kept, even one larger than the budget.
- * A server that attaches an encoding to an event (wire) calls feed_account
- * so that its bytes are counted, and feed_trim to give back what is over.
+ * A server that attaches an encoding to an event (wire, wire_deflate) calls
+ * feed_account so that its bytes are counted, and feed_trim to give back
+ * what is over (server_publish does both after a broadcast).
  *
  * Interface: feed_init, feed_free, feed_publish, feed_newest, feed_oldest,
- *            feed_since, feed_get, feed_json, feed_account, feed_trim.
+ *            feed_since, feed_get, feed_json, feed_account, feed_trim,
+ *            feed_publish_at, feed_skip_to.
  */
 #ifndef RTLAB_FEED_H
 #define RTLAB_FEED_H
@@ -45,7 +53,7 @@ struct feed_event {
     struct chunk *data;     /* the event's text as published */
     struct chunk *json;     /* {"id":N,"data":"..."}, or NULL until feed_json builds it */
     struct chunk *wire;     /* the server's own encoding, or NULL; freed with the event */
-    struct chunk *wire_deflate; /* the same, compressed (permessage-deflate), or NULL */
+    struct chunk *wire_deflate; /* WebSocket: the frame compressed (RFC 7692), or NULL; likewise */
     size_t bytes;           /* what its chunks hold, as counted in feed.bytes */
 };
 
@@ -99,5 +107,17 @@ enum feed_cursor feed_since(const struct feed *f, uint64_t since, uint64_t *firs
 
 /* The kept event with this id, or NULL when it is not (or no longer) kept. */
 struct feed_event *feed_get(const struct feed *f, uint64_t id);
+
+/* For a mirror: the ids after the newest up to `id` will never come here
+ * (they left the source first, or never existed): drop every kept event
+ * and make `id` the newest, with nothing kept. A cursor below it is then
+ * a gap, `id` itself is up to date. No effect when id <= newest. */
+void feed_skip_to(struct feed *f, uint64_t id);
+
+/* For a mirror: add the event `id` (> newest), holding a copy of
+ * data[0..len). When id > newest + 1 the ids in between are gone
+ * (feed_skip_to). Returns the new event, or NULL when id <= newest (a
+ * repeat: ignored). */
+struct feed_event *feed_publish_at(struct feed *f, uint64_t id, const char *data, size_t len);
 
 #endif

@@ -92,7 +92,8 @@ size_t conn_input(struct conn *c, const char *data, size_t len)
             used += n;
             continue;
         }
-        if (c->state == CONN_HELD) return used;            /* pipelined: waits for the answer */
+        if (c->state == CONN_HELD || c->state == CONN_WAITING)
+            return used;                                  /* pipelined: waits for the answer */
         if (c->paused) return used;
         struct http_request req;
         int head = http_parse_request(data + used, len - used, &req);
@@ -145,6 +146,6 @@ void conn_read(struct conn *c)
         size_t used = conn_input(c, c->in.data, c->in.len);
         if (c->state != CONN_CLOSED) buf_consume(&c->in, used);
     }
-    if (c->state == CONN_HELD && c->in.len > HELD_INPUT_MAX) conn_close(c);
+    if ((c->state == CONN_HELD || c->state == CONN_WAITING) && c->in.len > HELD_INPUT_MAX) conn_close(c);
     if (c->state == CONN_UPGRADED && c->in.len > UPGRADED_INPUT_MAX) conn_close(c);
 }

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "feed_redis.h"
 #include "net.h"
 
 /* ==== libev callbacks ==== */
@@ -190,6 +191,8 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
         if (c->state == CONN_HELD || c->state == CONN_UPGRADED) {
             if (s->tech->on_shutdown) s->tech->on_shutdown(c);
             conn_close_after_write(c);
+        } else if (c->state == CONN_WAITING) {
+            ;                                     /* its answer comes from Redis, or the grace ends */
         } else if (c->state == CONN_HEAD && outq_bytes(&c->out) == 0) {
             conn_close(c);                        /* idle, or mid-head: nothing owed */
         } else {
@@ -207,7 +210,7 @@ static void usage(const struct technique *t)
 {
     fprintf(stderr,
             "usage: %s [-p PORT] [-a ADDR] [-w DIR] [-t MS] [-b N] [-B BYTES] [-o BYTES] [-S MS]\n"
-            "       [-H MS] [-I MS] [-k TOKEN] [-O ORIGINS] [-A HOSTS] [-q]%s%s\n"
+            "       [-H MS] [-I MS] [-k TOKEN] [-O ORIGINS] [-A HOSTS] [-q] [-R URL]%s%s\n"
             "  -p PORT   port to listen on; 0 picks a free one (default %d)\n"
             "  -a ADDR   address to bind (default 127.0.0.1)\n"
             "  -w DIR    web root for static files (default: the repo's web/)\n"
@@ -223,7 +226,8 @@ static void usage(const struct technique *t)
             "            (default: the page's own origin and loopback origins)\n"
             "  -A LIST   more Host names to answer when bound to loopback (a reverse proxy's);\n"
             "            other names that are not loopback ones get 421 (DNS rebinding)\n"
-            "  -q        quiet: no per-request log\n",
+            "  -q        quiet: no per-request log\n"
+            "  -R URL    keep the feed in Redis, shared by every instance: redis://HOST:PORT[/PREFIX]\n",
             t->name, t->extra_usage ? " " : "", t->extra_usage ? t->extra_usage : "",
             t->default_port);
 }
@@ -263,8 +267,8 @@ static const char *default_web_root(void)
 /* Parse the common flags and the technique's own. Returns 0, or -1. */
 static int parse_flags(struct server *s, const struct technique *t, int argc, char **argv)
 {
-    char optstring[64];
-    snprintf(optstring, sizeof optstring, "p:a:w:t:b:B:o:S:H:I:k:O:A:qh%s", t->extra_flags ? t->extra_flags : "");
+    char optstring[96];
+    snprintf(optstring, sizeof optstring, "p:a:w:t:b:B:o:S:H:I:k:O:A:qR:h%s", t->extra_flags ? t->extra_flags : "");
     int opt;
     long long v;
     while ((opt = getopt(argc, argv, optstring)) != -1) {
@@ -283,6 +287,7 @@ static int parse_flags(struct server *s, const struct technique *t, int argc, ch
         case 'O': s->cfg.origins = optarg; break;
         case 'A': s->cfg.hosts = optarg; break;
         case 'q': s->cfg.quiet = 1; break;
+        case 'R': s->cfg.redis_url = optarg; break;
         case 'h': usage(t); exit(0);
         case '?': usage(t); return -1;
         default:
@@ -305,6 +310,11 @@ static void raise_fd_limit(void)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+}
+
+void server_accept_start(struct server *s)
+{
+    if (!s->shutting_down) ev_io_start(s->loop, &s->listen_io);
 }
 
 int server_main(const struct technique *tech, int argc, char **argv)
@@ -335,7 +345,15 @@ int server_main(const struct technique *tech, int argc, char **argv)
     s->started_at = ev_now(s->loop);
 
     ev_io_init(&s->listen_io, on_accept, s->listen_fd, EV_READ);
-    ev_io_start(s->loop, &s->listen_io);
+    if (s->cfg.redis_url) {                /* accepting starts once the stream is read */
+        s->redis = redis_feed_start(s, s->cfg.redis_url, why, sizeof why);
+        if (!s->redis) {
+            fprintf(stderr, "%s: %s\n", tech->name, why);
+            return 1;
+        }
+    } else {
+        server_accept_start(s);
+    }
     ev_init(&s->accept_retry, on_accept_retry);
     ev_prepare_init(&s->flush, on_flush);
     ev_prepare_start(s->loop, &s->flush);
@@ -362,6 +380,7 @@ int server_main(const struct technique *tech, int argc, char **argv)
 
     ev_run(s->loop, 0);
 
+    redis_feed_stop(s->redis);
     feed_free(&s->feed);
     server_log(s, "stopped");
     return 0;

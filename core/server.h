@@ -64,12 +64,15 @@ enum conn_state {
     CONN_HEAD,      /* waiting for (the rest of) a request */
     CONN_HELD,      /* the technique holds the request open (parked, streaming) */
     CONN_UPGRADED,  /* no longer HTTP: bytes go to technique->on_data */
+    CONN_WAITING,   /* core holds the request while its answer is computed elsewhere
+                       (POST /publish waiting for Redis: conn_wait) */
     CONN_CLOSING,   /* the last answer is queued; close once it is written */
     CONN_CLOSED,    /* socket closed; freed once the current loop pass ends */
 };
 
 struct server;
 struct conn_file;
+struct redis_feed;
 
 /* One client connection. A technique that keeps more per connection declares
  * its own struct with a `struct conn` as its first member and sets
@@ -153,6 +156,7 @@ struct server_stats {
 /* The common flags, after parsing. */
 struct server_config {
     const char *addr;          /* -a */
+    const char *redis_url;     /* -R redis://HOST:PORT[/PREFIX], or NULL: the feed in memory */
     int port;                  /* -p */
     const char *web_root;      /* -w */
     unsigned tick_ms;          /* -t, 0 = off */
@@ -172,7 +176,8 @@ struct server {
     struct ev_loop *loop;
     const struct technique *tech;
     struct server_config cfg;
-    struct feed feed;
+    struct feed feed;           /* with -R: a mirror of the stream in Redis */
+    struct redis_feed *redis;   /* -R: the feed kept in Redis (core/feed_redis.h), else NULL */
     struct server_stats stats;
     struct conn *conns;         /* every open connection */
     struct conn *dirty;         /* connections to flush before the loop sleeps */
@@ -248,9 +253,18 @@ void conn_upgrade(struct conn *c);
 void conn_close(struct conn *c);
 /* Close once everything queued has been written (and no more input is read). */
 void conn_close_after_write(struct conn *c);
+/* Core itself holds the current request (CONN_WAITING) until an answer
+ * computed elsewhere is ready (conn_respond ends it): no timer runs, the
+ * technique's callbacks never see it, pipelined input waits. */
+void conn_wait(struct conn *c);
+/* Start accepting clients (server_main does, unless -R: then the Redis feed
+ * does, once it has read the stream). */
+void server_accept_start(struct server *s);
 
 /* Publish data[0..len) as the next event: into the feed, then to the
- * technique's publish. Returns the new event. */
+ * technique's publish. Returns the new event. With -R the event goes to
+ * Redis instead and comes back, numbered, through the stream: this returns
+ * NULL (and a refusal while Redis is away is only counted). */
 struct feed_event *server_publish(struct server *s, const char *data, size_t len);
 
 /* printf-style line on stderr, prefixed with the technique's name, unless -q. */
