@@ -18,18 +18,19 @@
  *                server_main
  *
  * Interface (inside core only):
- *   conn_new, conn_free        a connection for an accepted socket; its memory
- *   conn_watch, conn_arm       its io watcher's events; its one timer
- *   conn_mark_dirty            flush it before the loop sleeps
- *   conn_flush                 write what is queued (and linger, once closing)
- *   conn_send_file             stream a static file after the out queue
- *   conn_read_done             the peer's EOF: answer what was asked, then close
- *   conn_check_stall           the stall rule (-S)
- *   conn_log_answer            the log line of an answer, with its request
- *   conn_read, conn_input      read the socket; use the bytes read
- *   conn_on_io, conn_on_timeout the libev callbacks of a connection's watchers
+ *   conn_new, conn_free          a connection for an accepted socket; its memory
+ *   conn_watch, conn_arm         its io watcher's events; its one timer
+ *   conn_mark_dirty              flush it before the loop sleeps
+ *   conn_flush                   write what is queued (and linger, once closing)
+ *   conn_send_file               stream a static file after the out queue
+ *   conn_read_done               the peer's EOF: answer what was asked, then close
+ *   conn_check_stall             the stall rule (-S)
+ *   conn_log_answer              the log line of an answer, with its request
+ *   conn_read, conn_input        read the socket; use the bytes read
+ *   conn_on_io, conn_on_timeout  the libev callbacks of a connection's watchers
  *   endpoint_preflight, endpoint_publish, endpoint_stats, endpoint_static
- *   guard_request              Host, Origin and token checks (guard.c)
+ *                                the answers every server gives
+ *   guard_request                Host, Origin and token checks (guard.c)
  */
 #ifndef RTLAB_CONN_INTERNAL_H
 #define RTLAB_CONN_INTERNAL_H

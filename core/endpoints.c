@@ -57,6 +57,7 @@ struct feed_event *server_publish(struct server *s, const char *data, size_t len
     }
     struct feed_event *ev = feed_publish(&s->feed, data, len);
     s->stats.events++;
+    if (s->tech->feed_json) feed_json(&s->feed, ev);   /* the poll answers' form */
     if (s->tech->publish) s->tech->publish(s, ev);
     /* The technique encoded it (ev->wire): count those bytes too, and give
      * back the oldest events the budget no longer holds. Done after the
