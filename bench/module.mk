@@ -15,7 +15,16 @@ PROGRAMS += \
 	$(BIN)/loadgen \
 	$(BIN)/baseline
 
-$(BIN)/loadgen: $(B)/bench/loadgen.o $(BENCH_OBJS)
+# loadgen in parts (bench/loadgen.h says which does what).
+LOADGEN_OBJS := \
+	$(B)/bench/loadgen.o \
+	$(B)/bench/lg_client.o \
+	$(B)/bench/lg_technique.o \
+	$(B)/bench/lg_publisher.o \
+	$(B)/bench/lg_proc.o \
+	$(B)/bench/lg_report.o
+
+$(BIN)/loadgen: $(LOADGEN_OBJS) $(BENCH_OBJS)
 	$(LINK)
 $(BIN)/baseline: $(B)/bench/baseline.o
 	$(LINK)
