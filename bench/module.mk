@@ -24,6 +24,8 @@ LOADGEN_OBJS := \
 	$(B)/bench/lg_proc.o \
 	$(B)/bench/lg_report.o
 
+# zlib: -z inflates permessage-deflate messages (lg_technique.c).
+$(BIN)/loadgen: LDLIBS += -lz
 $(BIN)/loadgen: $(LOADGEN_OBJS) $(BENCH_OBJS)
 	$(LINK)
 $(BIN)/baseline: $(B)/bench/baseline.o
@@ -62,6 +64,8 @@ SLOW_TESTS += \
 #   NET=PROFILE          instead: the techniques across an impaired link between
 #                        two network namespaces (clean, rtt50, loss1, jitter, all;
 #                        needs root; bench/net/)
+#   DEFLATE=1            then WebSocket with and without permessage-deflate, a
+#                        small and a 2 KB JSON event: bytes and CPU (bench/deflate/)
 #   SCALE=1              instead: as many idle subscribers as the machine allows,
 #                        up to 100 000, memory per connection (bench/scale/)
 bench: deps-bench all
@@ -74,4 +78,5 @@ else
 	@if [ "$(PEERS)" = 1 ]; then \
 	    bench/peers/deps.sh && QUICK=$(QUICK) BIN=$(BIN) bench/peers/run.sh; \
 	fi
+	@if [ "$(DEFLATE)" = 1 ]; then QUICK=$(QUICK) BIN=$(BIN) bench/deflate/run.sh; fi
 endif
