@@ -43,12 +43,14 @@ $(BIN)/tests/test_wire: $(B)/bench/test_wire.o $(B)/bench/wire.o
 	$(LINK_TEST)
 
 # loadgen checked against known answers: exact delivery counts, a 200 ms
-# server stall that must show in p99/max (coordinated omission), and a run
-# that loses deliveries and must say so.
+# server stall that must show in p99/max (coordinated omission), a run
+# that loses deliveries and must say so, and -z really negotiating and
+# inflating permessage-deflate.
 E2E_TESTS += \
 	tests/e2e/bench_baseline.sh \
 	tests/e2e/bench_omission.sh \
-	tests/e2e/bench_loss.sh
+	tests/e2e/bench_loss.sh \
+	tests/e2e/bench_deflate.sh
 
 # The whole bench pipeline on a short sweep (charts, summary.md).
 SLOW_TESTS += \
