@@ -29,7 +29,7 @@
 # every server is stopped before the next starts and on any exit.
 set -u
 
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BIN=${BIN:-bin}
 QUICK=${QUICK:-}
 [ "$QUICK" = "0" ] && QUICK=""
@@ -271,6 +271,6 @@ if command -v gnuplot >/dev/null 2>&1; then
 else
     echo "deflate: ******** gnuplot is missing: no chart (scripts/deps.sh bench installs it) ********"
 fi
-cat "$OUT/deflate.md" | sed -n '/^| payload/,/^$/p'
+sed -n '/^| payload/,/^$/p' "$OUT/deflate.md"
 echo "deflate: $FAILED failed, $DISCARDED discarded as noisy; table $OUT/deflate.md"
 [ $FAILED -eq 0 ]
