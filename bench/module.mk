@@ -70,11 +70,16 @@ SLOW_TESTS += \
 #                        small and a 2 KB JSON event: bytes and CPU (bench/deflate/)
 #   SCALE=1              instead: as many idle subscribers as the machine allows,
 #                        up to 100 000, memory per connection (bench/scale/)
+#   CLUSTER=1            instead: one process against two behind Redis (latency,
+#                        deliveries per CPU-s), 100 000 subscribers over several
+#                        processes (bench/cluster/)
 bench: deps-bench all
 ifneq ($(NET),)
 	@bench/net/deps.sh && QUICK=$(QUICK) BIN=$(BIN) bench/net/run.sh $(NET)
 else ifeq ($(SCALE),1)
 	@QUICK=$(QUICK) BIN=$(BIN) bench/scale/run.sh
+else ifeq ($(CLUSTER),1)
+	@scripts/deps.sh cluster && QUICK=$(QUICK) BIN=$(BIN) bench/cluster/run.sh
 else
 	@QUICK=$(QUICK) BIN=$(BIN) bench/run.sh
 	@if [ "$(PEERS)" = 1 ]; then \
