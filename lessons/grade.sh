@@ -4,12 +4,24 @@
 # behaviours work and which do not. `make lesson N=NN` calls it.
 #
 # Usage: lessons/grade.sh NN [--server] [--dir DIR] [--reference] [--build-only]
+#                           [--reuse-reference] [--stop-early]
 #   NN           the lesson number (1, 01 and 01-http-by-hand all work)
 #   --server     build the real server with the student's files in it and
 #                start it in the foreground (Ctrl-C stops it)
 #   --dir DIR    take the student's files from DIR instead of lessons/NN-*/
 #   --reference  grade the project's own files (the proof in make test)
 #   --build-only build what the grading needs, and stop
+#   --reuse-reference  start a new build directory from a copy of the
+#                reference's, so only the student's files are compiled
+#                (the mutation proof: tests/e2e/lessons_mutants.sh)
+#   --stop-early stop after the first test program with a FAIL (exit 1)
+#
+# The student's code is built with AddressSanitizer and UndefinedBehavior-
+# Sanitizer (LESSON_SAN=0 turns them off), so a read one byte past a buffer
+# fails the behaviour that did it; a sanitizer report is shown in plain
+# words (what went wrong, in which function, at which line). A build
+# directory remembers its flags and is built again from nothing when they
+# change.
 #
 # Each lesson folder has a lesson.conf (plain shell, read here) that names:
 #   UNITS        "VAR=file ..."  the files the student writes, and the make
@@ -44,10 +56,12 @@ usage() {
 [ $# -ge 1 ] && [ -n "$1" ] || usage
 want=$1
 shift
-serve=0 from_dir="" reference=0 build_only=0
+serve=0 from_dir="" reference=0 build_only=0 reuse=0 stop_early=0
 while [ $# -gt 0 ]; do
     case $1 in
         --server) serve=1 ;;
+        --reuse-reference) reuse=1 ;;
+        --stop-early) stop_early=1 ;;
         --dir) [ $# -ge 2 ] || usage; from_dir=$2; shift ;;
         --reference) reference=1 ;;
         --build-only) build_only=1 ;;
@@ -65,7 +79,7 @@ set -- lessons/"$NN"-*/
 LESSON_DIR=${1%/}
 LESSON=$(basename "$LESSON_DIR")
 
-UNITS="" TESTS="" SERVERS="" EXTRA="" SERVER_PROG="" SERVER_ARGS="" SERVER_CMD="" TRY=""
+UNITS="" REFERENCE="" TESTS="" SERVERS="" EXTRA="" SERVER_PROG="" SERVER_ARGS="" SERVER_CMD="" TRY=""
 . "./$LESSON_DIR/lesson.conf"
 
 # ---- where the student's files are, and where this build goes ----
@@ -83,11 +97,30 @@ fi
 B=build/lesson-$NN/$who
 BIN=bin/lesson-$NN/$who
 OUT=$B/results
-mkdir -p "$OUT"
+
+# The flags a build directory was made with: when they change (sanitizers
+# on or off, another compiler, CFLAGS), everything in it is built again.
+LESSON_SAN=${LESSON_SAN:-1}
+san_var=""
+[ "$LESSON_SAN" = 1 ] && san_var="SAN=1"
+flags="$san_var CC=${CC:-cc} CFLAGS=${CFLAGS:-} CI=${CI:-}"
+if [ -d "$B" ] && [ "$(cat "$B/.flags" 2>/dev/null)" != "$flags" ]; then
+    rm -rf "$B" "$BIN"
+fi
+REF_B=build/lesson-$NN/reference REF_BIN=bin/lesson-$NN/reference
+if [ $reuse -eq 1 ] && [ ! -d "$B" ] && [ "$(cat "$REF_B/.flags" 2>/dev/null)" = "$flags" ]; then
+    # Only the student's objects differ: make sees their sources newer than
+    # the copied objects and compiles just those, then links again.
+    mkdir -p "$(dirname "$B")" "$(dirname "$BIN")"
+    cp -a "$REF_B" "$B" && cp -a "$REF_BIN" "$BIN" && rm -rf "$B/results"
+    for r in $REFERENCE; do rm -f "$B/${r%.c}.o"; done   # never the reference's object
+fi
+mkdir -p "$OUT" "$BIN"
+printf '%s\n' "$flags" >"$B/.flags"
 
 # The make variables that swap the student's files in. The reference build
 # leaves them at their defaults: the project's own files.
-make_vars="LESSON_BUILD=1 B=$B BIN=$BIN"
+make_vars="LESSON_BUILD=1 $san_var B=$B BIN=$BIN"
 for u in $UNITS; do
     var=${u%%=*} file=${u#*=}
     if [ $reference -eq 0 ]; then
@@ -220,20 +253,43 @@ plain_assertion() {
 explain() {
     case $2 in
         *"Test timeout expired"*) say "your code did not finish in time (an endless loop, or waiting for something that never comes)" ;;
-        *"Received signal"*) say "your code crashed: ${2#*Received }" ;;
-        *"Early exit"*) say "your code made the test program exit early: $2" ;;
+        *"Received signal"*|*"Early exit"*)
+            if [ -n "$san" ]; then say "the sanitizer stopped your code: $(printf '%s\n' "$san" | head -1)"
+            elif [ "${2#*Received}" != "$2" ]; then say "your code crashed: ${2#*Received }"
+            else say "your code made the test program exit early: $2"; fi ;;
         Assertion*) plain_assertion "$2" ;;
         *) say "$2" ;;
     esac
 }
 
+# The student's file names: a sanitizer report is placed at the first frame
+# in one of them.
+unit_files=""
+for u in $UNITS; do unit_files="$unit_files ${u#*=}"; done
+
+# What the sanitizers reported while one test program ran (its own forked
+# tests and the servers it started), one plain line per distinct report.
+san_lines() {
+    [ -n "$(ls "$1" 2>/dev/null)" ] || return 0
+    python3 lessons/tools/sanitizer_report.py "$1" $unit_files 2>/dev/null ||
+        cat "$1"/* | grep -E 'SUMMARY|runtime error' | head -3
+}
+
 behaviours=0 broken=0
 for t in $TESTS; do
     log=$OUT/$t.log
-    rm -f "$log"
-    RTLAB_BIN=$BIN CK_LOG_FILE_NAME=$log timeout -k 5 300 "$BIN/tests/$t" \
-        >"$OUT/$t.out" 2>&1 </dev/null
+    san_dir=$OUT/san-$t
+    rm -rf "$log" "$san_dir"
+    mkdir -p "$san_dir"
+    # Reports go to files (one per process), so that the test's and the
+    # servers' are both kept and none is lost in a forked child's stderr.
+    RTLAB_BIN=$BIN CK_LOG_FILE_NAME=$log \
+        ASAN_OPTIONS="log_path=$ROOT/$san_dir/report:${ASAN_OPTIONS:-}" \
+        UBSAN_OPTIONS="log_path=$ROOT/$san_dir/report:print_stacktrace=1:${UBSAN_OPTIONS:-}" \
+        timeout -k 5 300 "$BIN/tests/$t" >"$OUT/$t.out" 2>&1 </dev/null
     rc=$?
+    san=$(san_lines "$san_dir")
+    broken_before=$broken
     if [ ! -s "$log" ] || ! grep -qE '^[^:]+:[0-9]+:[PFE]:' "$log"; then
         say "  FAIL  $t did not run at all (exit $rc); its output: $OUT/$t.out"
         behaviours=$((behaviours + 1)) broken=$((broken + 1))
@@ -260,6 +316,21 @@ for t in $TESTS; do
     if [ $rc -ne 0 ] && ! grep -qE '^[^:]+:[0-9]+:[FE]:' "$log"; then
         say "  FAIL  $t exited with status $rc; its output: $OUT/$t.out"
         behaviours=$((behaviours + 1)) broken=$((broken + 1))
+    fi
+    # A sanitizer report is a failure even when every assertion held (a
+    # server that overflowed a buffer and went on, a leak at exit).
+    if [ -n "$san" ]; then
+        if [ $broken -eq $broken_before ]; then
+            say "  FAIL  The sanitizers found no memory error and no undefined behaviour while $t ran."
+            behaviours=$((behaviours + 1)) broken=$((broken + 1))
+        fi
+        printf '%s\n' "$san" | sed 's/^/        sanitizer: /'
+        say "        (every report: $san_dir/)"
+    fi
+    if [ $stop_early -eq 1 ] && [ $broken -gt 0 ]; then
+        say ""
+        say "Lesson $NN: stopped after $t, the first program with a FAIL (--stop-early)."
+        exit 1
     fi
 done
 
