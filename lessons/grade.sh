@@ -79,7 +79,7 @@ set -- lessons/"$NN"-*/
 LESSON_DIR=${1%/}
 LESSON=$(basename "$LESSON_DIR")
 
-UNITS="" REFERENCE="" TESTS="" SERVERS="" EXTRA="" SERVER_PROG="" SERVER_ARGS="" SERVER_CMD="" TRY=""
+UNITS="" REFERENCE="" WRITE="" BLAME="" TESTS="" SERVERS="" EXTRA="" SERVER_PROG="" SERVER_ARGS="" SERVER_CMD="" TRY=""
 . "./$LESSON_DIR/lesson.conf"
 
 # ---- where the student's files are, and where this build goes ----
@@ -113,7 +113,9 @@ if [ $reuse -eq 1 ] && [ ! -d "$B" ] && [ "$(cat "$REF_B/.flags" 2>/dev/null)" =
     # the copied objects and compiles just those, then links again.
     mkdir -p "$(dirname "$B")" "$(dirname "$BIN")"
     cp -a "$REF_B" "$B" && cp -a "$REF_BIN" "$BIN" && rm -rf "$B/results"
-    for r in $REFERENCE; do rm -f "$B/${r%.c}.o"; done   # never the reference's object
+    for r in $REFERENCE; do rm -f "$B/${r%.c}.o" "$B/${r%.c}.d"; done   # never the reference's object
+    # the copied dependency lists name the reference's objects: name ours
+    find "$B" -name '*.d' -exec sed -i "s|$REF_B/|$B/|g" {} +
 fi
 mkdir -p "$OUT" "$BIN"
 printf '%s\n' "$flags" >"$B/.flags"
@@ -220,7 +222,7 @@ summarise() {
                     msg = $7; for (i = 8; i <= NF; i++) msg = msg ":" $i
                     sub(/^ /, "", msg)
                     first[key] = msg; where[key] = $1 ":" $2; kind[key] = $3
-                    more = 3; continuing = key    # a message may run over lines
+                    more = 20; continuing = key   # a message may run over lines
                     next
                 }
             }
@@ -228,12 +230,15 @@ summarise() {
             next
         }
         continuing != "" && more > 0 && $0 !~ /^[ \t]*$/ && $0 !~ /^([0-9]+%: Checks:|Results for all suites run:|Running suite)/ {
-            first[continuing] = first[continuing] " / " $0
+            first[continuing] = first[continuing] "\\n" $0   # the line break it printed
             more--
         }
         END {
             for (i = 1; i <= n; i++) {
                 k = order[i]
+                # A raw CR would send the cursor back over the line; a tab
+                # would split the fields below: both shown as escapes.
+                gsub(/\r/, "\\r", first[k]); gsub(/\t/, "\\t", first[k]); gsub(/\033/, "\\e", first[k])
                 printf "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", file[k], name[k], total[k], bad[k] + 0,
                        kind[k], where[k], first[k]
             }
@@ -275,6 +280,37 @@ san_lines() {
         cat "$1"/* | grep -E 'SUMMARY|runtime error' | head -3
 }
 
+# Long compared strings cut around their first difference (lessons/tools/cut.py).
+shorten() {
+    python3 lessons/tools/cut.py "$1" 2>/dev/null || printf '%s\n' "$1"
+}
+
+# What a server that did not start printed (it shares the test's stderr):
+# the lines that are not Check's own.
+server_said() {
+    grep -vE '^([0-9]+%: Checks|Running suite|[^ ]+:[0-9]+:[PFE]:)' "$1" 2>/dev/null |
+        grep -v 'did not start' | head -3 | tr '\n' ' ' | cut -c1-300
+}
+
+# The function most likely at fault for a failing test: the one the
+# sanitizer stopped in, else those of the student's (WRITE in lesson.conf)
+# that the test's body calls, else what BLAME says for a function the body
+# calls or for the whole test program ("key:text|key:text").
+suspects() {
+    f=$(printf '%s\n' "$san" | sed -n 's/.*, in \([A-Za-z_0-9]*\) at .*/\1/p' | head -1)
+    if [ -n "$f" ]; then echo "$f"; return; fi
+    body=$(awk -v name="$2" '$0 ~ "^START_TEST\\(" name "\\)" {on = 1} on {print} on && /^END_TEST/ {exit}' "$1" 2>/dev/null)
+    found=""
+    for w in $WRITE; do
+        printf '%s\n' "$body" | grep -qw "$w" && found="${found:+$found, }$w"
+    done
+    if [ -n "$found" ]; then echo "$found"; return; fi
+    printf '%s\n' "$BLAME" | tr '|' '\n' | while IFS=: read -r key text; do
+        [ -n "$key" ] || continue
+        if [ "$key" = "$3" ] || printf '%s\n' "$body" | grep -qw "$key"; then echo "$text"; break; fi
+    done
+}
+
 behaviours=0 broken=0
 for t in $TESTS; do
     log=$OUT/$t.log
@@ -291,7 +327,8 @@ for t in $TESTS; do
     san=$(san_lines "$san_dir")
     broken_before=$broken
     if [ ! -s "$log" ] || ! grep -qE '^[^:]+:[0-9]+:[PFE]:' "$log"; then
-        say "  FAIL  $t did not run at all (exit $rc); its output: $OUT/$t.out"
+        say "  FAIL  $t did not run at all (exit $rc); it said: $(server_said "$OUT/$t.out")"
+        say "        (its whole output: $OUT/$t.out)"
         behaviours=$((behaviours + 1)) broken=$((broken + 1))
         continue
     fi
@@ -308,7 +345,13 @@ for t in $TESTS; do
             broken=$((broken + 1))
             [ "$total" -gt 1 ] && cases=" [$bad of $total cases fail]"
             say "  FAIL  $what$cases"
-            say "        what happened: $(explain "$kind" "$msg")"
+            happened=$(explain "$kind" "$msg")
+            case $msg in *"did not start"*)
+                happened="$happened; it said: $(server_said "$OUT/$t.out")" ;;
+            esac
+            say "        what happened: $(shorten "$happened")"
+            suspect=$(suspects "$file" "$name" "$t")
+            [ -n "$suspect" ] && say "        look first at: $suspect"
             say "        (test $name, $where)"
         fi
     done <"$OUT/$t.summary"
