@@ -174,7 +174,20 @@ if [ $serve -eq 1 ]; then
     say ""
     say "Starting $BIN/$SERVER_PROG (Ctrl-C stops it). Try, in another terminal:"
     say ""
-    printf '%s\n' "$TRY" | sed "s/^/    /; ${PORT:+s/localhost:800[0-9]/localhost:$PORT/g}"
+    # With PORT, the demo page served from that port must talk to it: the
+    # page takes its four servers' ports from ?ports= (web/common.js).
+    page=""
+    if [ -n "${PORT:-}" ]; then
+        case $SERVER_PROG in
+            polling) ports="$PORT,8002,8003,8004" ;;
+            longpoll) ports="8001,$PORT,8003,8004" ;;
+            sse) ports="8001,8002,$PORT,8004" ;;
+            websocket) ports="8001,8002,8003,$PORT" ;;
+            *) ports="" ;;
+        esac
+        [ -n "$ports" ] && page="s|http://localhost:800[0-9]/ |http://localhost:$PORT/?ports=$ports |g;"
+    fi
+    printf '%s\n' "$TRY" | sed "s/^/    /; $page ${PORT:+s/localhost:800[0-9]/localhost:$PORT/g}"
     say ""
     # shellcheck disable=SC2086
     exec "$BIN/$SERVER_PROG" $SERVER_ARGS ${PORT:+-p "$PORT"}

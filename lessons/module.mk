@@ -18,7 +18,8 @@ lesson:
 	+@lessons/grade.sh "$(N)" $(if $(filter 1 yes true,$(SERVER)),--server) \
 		$(if $(STUDENT_DIR),--dir "$(STUDENT_DIR)")
 
-# The proof (every starter fails its check, every reference passes) and the
-# check that every code anchor in every README still points at one line.
-SLOW_TESTS += tests/e2e/lessons_check.sh
+# The proof (every starter fails its check, every reference passes), the
+# mutation proof (every wrong variant in lessons/NN-*/mutants/ fails), and
+# the check that every code anchor in every README still points at one line.
+SLOW_TESTS += tests/e2e/lessons_check.sh tests/e2e/lessons_mutants.sh
 E2E_TESTS += scripts/check-anchors.sh

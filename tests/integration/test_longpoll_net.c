@@ -128,7 +128,7 @@ START_TEST(slow_reader_parked_and_pipelined)
     }
     static const char park_req[] = "GET /poll?since=15&timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n";
     static const char all_req[] = "GET /poll?since=0&timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n";
-    int slow = tcp_connect_small(srv.port, 4096);
+    int slow = net_connect_slow_reader(srv.port, 4096);
     ck_assert_int_ge(slow, 0);
     ck_assert_int_eq(send_all(slow, park_req, strlen(park_req)), 0);
     for (int i = 1; i < ANSWERS; i++) ck_assert_int_eq(send_all(slow, all_req, strlen(all_req)), 0);

@@ -361,7 +361,7 @@ START_TEST(slow_reader_gets_every_byte)
     ck_assert_uint_gt(want_len, 100000);             /* a big answer (a batch may be capped) */
 
     long base = stats_field(srv.port, "bytes_out");
-    int slow = tcp_connect_small(srv.port, 4096);
+    int slow = net_connect_slow_reader(srv.port, 4096);
     ck_assert_int_ge(slow, 0);
     for (int i = 0; i < ANSWERS; i++) ck_assert_int_eq(send_all(slow, poll, strlen(poll)), 0);
     long sent = wait_writes_stall(srv.port, base, (long)(ANSWERS * want_len), 5000);

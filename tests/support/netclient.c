@@ -282,7 +282,7 @@ long stats_field(int port, const char *field)
 
 /* ==== Slow readers ==== */
 
-int tcp_connect_small(int port, int rcvbuf)
+int net_connect_slow_reader(int port, int rcvbuf)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;

@@ -65,7 +65,7 @@ long stats_field(int port, const char *field);
  * window is small from the first byte: a client that reads nothing for a
  * while fills the server's socket, and its writes come back partial, then
  * EAGAIN. -1 on failure. */
-int tcp_connect_small(int port, int rcvbuf);
+int net_connect_slow_reader(int port, int rcvbuf);
 /* Wait (at most timeout_ms) until the server's bytes_out stops growing
  * while fewer than `total` bytes since `base` have gone: its socket to a
  * slow reader is full. Returns the bytes written so far (since base), or -1
