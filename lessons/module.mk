@@ -23,3 +23,12 @@ lesson:
 # the check that every code anchor in every README still points at one line.
 SLOW_TESTS += tests/e2e/lessons_check.sh tests/e2e/lessons_mutants.sh
 E2E_TESTS += scripts/check-anchors.sh
+
+# `make handout`: the student tree, build/handout/rtlab-handout/ and its
+# tarball: every lesson's reference units replaced by their starters, the
+# graders intact, no solution in it (lessons/tools/handout.sh; the check:
+# tests/e2e/handout_check.sh).
+.PHONY: handout
+handout:
+	+@lessons/tools/handout.sh
+SLOW_TESTS += tests/e2e/handout_check.sh
