@@ -31,4 +31,11 @@ E2E_TESTS += scripts/check-anchors.sh
 .PHONY: handout
 handout:
 	+@lessons/tools/handout.sh
-SLOW_TESTS += tests/e2e/handout_check.sh
+SLOW_TESTS += tests/e2e/handout_check.sh tests/e2e/grade_check.sh
+
+# `make grade`: every lesson, the score per lesson and in all, and a
+# Gradescope results.json (build/grade/results.json; STUDENT_DIR=path grades
+# a submission holding the lesson folders by name; N=NN only that lesson).
+.PHONY: grade
+grade:
+	+@lessons/tools/grade-all.sh $(if $(STUDENT_DIR),--dir "$(STUDENT_DIR)") $(N)
