@@ -35,6 +35,7 @@ check_build() {
     have_cmd pkg-config || need pkg-config "finding Check's flags"
     have_header ev.h || need libev-dev "the event loop every server runs on"
     have_header check.h || need check "the unit and integration tests"
+    have_header zlib.h || need zlib1g-dev "permessage-deflate in the WebSocket server"
 }
 
 check_test() {
@@ -45,6 +46,8 @@ check_test() {
     have_cmd node || need nodejs "driving Chromium with playwright-core"
     have_cmd npm || need npm "installing playwright-core from package.json"
     have_cmd valgrind || need valgrind "the leak and invalid-access run of the integration tests"
+    have_cmd redis-server || need redis-server "the feed kept in Redis (-R): its end-to-end test"
+    have_header hiredis/async.h || need libhiredis-dev "building the Redis feed (-R): hiredis and its libev adapter"
     check_fuzz                        # make test runs each fuzzer for a few seconds
 }
 
