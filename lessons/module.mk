@@ -39,3 +39,17 @@ SLOW_TESTS += tests/e2e/handout_check.sh tests/e2e/grade_check.sh
 .PHONY: grade
 grade:
 	+@lessons/tools/grade-all.sh $(if $(STUDENT_DIR),--dir "$(STUDENT_DIR)") $(N)
+
+# ---- lesson 11, the final project: presence and "is typing" ----
+# Its reference is kept with the lessons' reference answers (no server runs
+# it yet); a handout has only the starter, which this falls back to.
+PRESENCE_SRC ?= $(firstword $(wildcard tests/e2e/lessons_ref/11-final-presence/presence.c) \
+                            lessons/11-final-presence/presence.c)
+PRESENCE_OBJ := $(B)/tests/e2e/lessons_ref/11-final-presence/presence.o
+$(PRESENCE_OBJ): $(PRESENCE_SRC)
+	$(COMPILE)
+$(PRESENCE_OBJ) $(B)/tests/unit/test_presence.o: CPPFLAGS += -Ilessons/11-final-presence -Isse -Iwebsocket
+UNIT_TESTS += $(BIN)/tests/test_presence
+$(BIN)/tests/test_presence: $(B)/tests/unit/test_presence.o $(PRESENCE_OBJ) $(B)/sse/sse_encode.o \
+                            $(B)/websocket/ws_frame.o
+	$(LINK_TEST)
