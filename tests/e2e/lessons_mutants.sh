@@ -91,7 +91,7 @@ while read -r nn name m; do
     case $rc in
         1)  killed=$((killed + 1))
             first=$(grep -m1 '^  FAIL' "$M/$name.$m.out" | sed 's/^  FAIL  //' | cut -c1-90)
-            echo "ok    $name/$m fails: $first" ;;
+            printf 'ok    %s/%s fails: %s\n' "$name" "$m" "$first" ;;
         0)  failed=$((failed + 1))
             echo "FAIL  $name/$m PASSES its lesson: the grader accepts a wrong answer"
             echo "      the mistake: $why" ;;
