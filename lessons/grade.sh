@@ -323,7 +323,7 @@ shorten() {
 # the lines that are not Check's own.
 server_said() {
     grep -vE '^([0-9]+%: Checks|Running suite|[^ ]+:[0-9]+:[PFE]:)' "$1" 2>/dev/null |
-        grep -v 'did not start' | head -3 | tr '\n' ' ' | cut -c1-300
+        grep -v 'did not start' | awk '!seen[$0]++' | head -3 | tr '\n' ' ' | cut -c1-300
 }
 
 # The function most likely at fault for a failing test: the one the
