@@ -345,7 +345,36 @@ suspects() {
     done
 }
 
+# A file that is no C unit: its own checker (lessons/tools/) prints one
+# "  ok ..." or "  FAIL ..." line per behaviour and exits non-zero on any FAIL.
+run_extra() {
+    [ -n "$EXTRA" ] || return 0
+    set -- $EXTRA
+    checker=$1 file=$2
+    if [ ! -f "$SRC_DIR/$file" ]; then
+        say "  FAIL  missing file: $SRC_DIR/$file"
+        behaviours=$((behaviours + 1)) broken=$((broken + 1))
+    else
+        BIN=$BIN sh "lessons/tools/$checker" "$SRC_DIR/$file" >"$OUT/extra.out" 2>&1
+        rc=$?
+        cat "$OUT/extra.out"
+        oks=$(grep -c '^  ok ' "$OUT/extra.out")
+        fails=$(grep -c '^  FAIL ' "$OUT/extra.out")
+        if [ $rc -ne 0 ] && [ "$fails" -eq 0 ]; then fails=1; fi
+        behaviours=$((behaviours + oks + fails)) broken=$((broken + fails))
+    fi
+}
 behaviours=0 broken=0
+# --stop-early (the mutation proof): the file that is no C unit first, its
+# checker takes a second where the test programs may take half a minute.
+if [ $stop_early -eq 1 ]; then
+    run_extra
+    if [ $broken -gt 0 ]; then
+        say ""
+        say "Lesson $NN: stopped after the check of $EXTRA (--stop-early)."
+        exit 1
+    fi
+fi
 for t in $TESTS; do
     # A program named in LATER runs only once every program before it
     # passes: the real server would only repeat their failures, slowly
@@ -421,24 +450,7 @@ for t in $TESTS; do
     fi
 done
 
-# A file that is no C unit: its own checker (lessons/tools/) prints one
-# "  ok ..." or "  FAIL ..." line per behaviour and exits non-zero on any FAIL.
-if [ -n "$EXTRA" ]; then
-    set -- $EXTRA
-    checker=$1 file=$2
-    if [ ! -f "$SRC_DIR/$file" ]; then
-        say "  FAIL  missing file: $SRC_DIR/$file"
-        behaviours=$((behaviours + 1)) broken=$((broken + 1))
-    else
-        BIN=$BIN sh "lessons/tools/$checker" "$SRC_DIR/$file" >"$OUT/extra.out" 2>&1
-        rc=$?
-        cat "$OUT/extra.out"
-        oks=$(grep -c '^  ok ' "$OUT/extra.out")
-        fails=$(grep -c '^  FAIL ' "$OUT/extra.out")
-        if [ $rc -ne 0 ] && [ "$fails" -eq 0 ]; then fails=1; fi
-        behaviours=$((behaviours + oks + fails)) broken=$((broken + fails))
-    fi
-fi
+if [ $stop_early -eq 0 ]; then run_extra; fi
 
 say ""
 if [ $broken -eq 0 ]; then
