@@ -3,6 +3,11 @@
 //
 // 1. The page, served by nginx over HTTPS/HTTP2 in cluster mode, shows for
 //    every panel the instance it is on, and every panel receives ticks.
+//    The launcher's first /control/instances answer is held back until the
+//    streams are open and a poll has been answered: the page learns the
+//    addresses (X-Rtlab-Upstream) before the names, as it does on a busy
+//    machine, and must still name every panel's instance (once the names
+//    come) and stop the right one.
 // 2. Each panel's "stop it" button is pressed: the four instances the panels
 //    are on are killed (SIGKILL, like a crash) while their streams and polls
 //    are open.
@@ -55,14 +60,39 @@ async function main() {
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     try {
+        // Hold the first /control/instances answer until the page has had
+        // an answer naming an address for each panel (the streams' /stats
+        // probes, a poll): a bounded wait on what the page received.
+        // (A stream's probe is its panel's second /TECH/stats: the first is
+        // the page's start-up question for the newest id.)
+        const answers = { sse: 0, websocket: 0, polling: 0 };
+        const need = { sse: 2, websocket: 2, polling: 1 };
+        page.on('response', (res) => {
+            const m = new URL(res.url()).pathname.match(/^\/(sse|websocket)\/stats$|^\/(polling)\/poll$/);
+            if (m && res.headers()['x-rtlab-upstream']) answers[m[1] || m[2]]++;
+        });
+        const named = () => Object.keys(need).filter((n) => answers[n] >= need[n]);
+        let held = 'not asked';
+        await page.route('**/control/instances', async (route) => {
+            if (held !== 'not asked') { await route.continue(); return; }   // only the first
+            held = 'holding';
+            const until = Date.now() + 10000;
+            while (Date.now() < until && named().length < 3) await new Promise((r) => setTimeout(r, 50));
+            held = named().length < 3 ? `released after 10 s, with answers from ${named()} only`
+                : 'released once the streams\' probes and a poll had named their addresses';
+            await route.continue();
+        });
         await page.goto(url, { waitUntil: 'load', timeout: 15000 });
         let k = 0;
         publishing = setInterval(() => { k++; for (const n of TECHS) publishOne(n, k); }, 100);
         const snap = () => page.evaluate(() => window.rtlab.snapshot());
-        await waitFor('every panel names its instance and gets 3 events', 20000, async () => {
+        const names = async () => (await page.evaluate(() => window.rtlab.cluster().instances)).map((i) => i.name);
+        await waitFor('every panel names its instance (a name the launcher knows) and gets 3 events', 20000, async () => {
             const s = await snap();
-            return TECHS.every((n) => s[n] && s[n].instance && s[n].ids.length >= 3);
-        }, snap);
+            const known = await names();
+            return TECHS.every((n) => s[n] && known.includes(s[n].instance) && s[n].ids.length >= 3);
+        }, async () => ({ held, known: await names(), panels: Object.fromEntries(Object.entries(await snap()).map(([n, p]) => [n, p.instance])) }));
+        if (!/^released once/.test(held)) fail(`the first /control/instances answer was ${held}`);
         const feed = await page.evaluate(() => window.rtlab.cluster().feed);
         if (feed !== 'redis' && process.env.RTLAB_ANY_FEED !== '1') fail(`the cluster runs without the shared feed (${feed})`);
         const before = await snap();
