@@ -36,16 +36,30 @@ const plainPort = process.env.CLUSTER_HTTP_PORT;
 // spreads them over both instances. With the shared feed every panel gets
 // every message; with a feed per instance, only the messages that happened
 // to reach its instance (so this test fails without -R).
-const published = Object.fromEntries(TECHS.map((n) => [n, []]));   // {text, at}
+// Each answer's {"id":N} says which id the message got: the end of the test
+// waits until every panel has the last one (a state, not a time: short
+// polling asks only once a second, more under load).
+const published = Object.fromEntries(TECHS.map((n) => [n, []]));   // {text, at, id}
 let publishing = null;
+let unanswered = 0;                                                   // publishes on the wire
 function publishOne(tech, k) {
     const text = `failover ${tech} ${k}`;
+    let done = false;
+    const end = () => { if (!done) { done = true; unanswered--; } };
+    unanswered++;
     const req = http.request({ host: '127.0.0.1', port: plainPort, path: `/${tech}/publish`, method: 'POST', agent: false,
         headers: { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) } }, (res) => {
-        res.resume();
-        if (res.statusCode === 200) published[tech].push({ text, at: Date.now() });
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => { body += d; });
+        res.on('end', () => {
+            if (res.statusCode === 200) published[tech].push({ text, at: Date.now(), id: JSON.parse(body).id });
+            end();
+        });
+        res.on('error', end);
     });
-    req.on('error', () => {});
+    req.on('error', end);
+    req.setTimeout(5000, () => req.destroy());
     req.end(text);
 }
 
@@ -118,10 +132,16 @@ async function main() {
             const s = await snap();
             return Object.fromEntries(TECHS.map((n) => [n, { instance: s[n].instance, state: s[n].state, lastId: s[n].lastId, counts: s[n].counts, rows: s[n].rows.slice(-6) }]));
         });
-        await new Promise((r) => setTimeout(r, 1500));   // the last messages on their way
-        const after = await snap();
-        const endAt = Date.now() - 1000;
+        // Stop publishing; once every publish is answered, wait until every
+        // panel has the newest id published to it: then all of them are due.
         clearInterval(publishing);
+        await waitFor('every publish answered', 10000, async () => unanswered === 0, async () => ({ unanswered }));
+        const newest = Object.fromEntries(TECHS.map((n) => [n, Math.max(0, ...published[n].map((m) => m.id))]));
+        await waitFor('every panel has the last message published to it', 10000, async () => {
+            const s = await snap();
+            return TECHS.every((n) => s[n].lastId >= newest[n]);
+        }, async () => ({ newest, lastId: Object.fromEntries(Object.entries(await snap()).map(([n, p]) => [n, p.lastId])) }));
+        const after = await snap();
         for (const n of TECHS) {
             const p = after[n];
             const ids = p.ids;
@@ -132,7 +152,7 @@ async function main() {
             // Every message published while the panel was up, exactly once.
             const got = new Map();
             for (const [, data] of p.recent) got.set(data, (got.get(data) || 0) + 1);
-            const due = published[n].filter((m) => m.at > readyAt && m.at < endAt);
+            const due = published[n].filter((m) => m.at > readyAt);
             const absent = due.filter((m) => !got.has(m.text)).map((m) => m.text);
             const twice = [...got].filter(([, c]) => c > 1).map(([d]) => d);
             if (due.length < 20 || absent.length || twice.length)
