@@ -279,3 +279,11 @@ long stats_field(int port, const char *field)
     const char *p = strstr(r.body, key);
     return p ? atol(p + strlen(key)) : -1;
 }
+
+long wait_stats_at_least(int port, const char *field, long want, int timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    long v;
+    while ((v = stats_field(port, field)) < want && now_ms() < deadline) usleep(10000);
+    return v;
+}
