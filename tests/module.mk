@@ -1,4 +1,4 @@
-# tests/module.mk — the hardening suites (issue 8): hostile HTTP against all
+# tests/module.mk — the hardening suites: hostile HTTP against all
 # four servers, adversarial clients, the fuzzers and the valgrind run.
 # tests/README.md says what each proves and how to run it alone. The suites
 # of each server are listed in that server's own module.mk.
