@@ -3,6 +3,9 @@
 # tests/README.md says what each proves and how to run it alone. The suites
 # of each server are listed in that server's own module.mk.
 
+# ---- the READMEs' hand-run blocks, run as written (free ports, bounded) ----
+E2E_TESTS += tests/e2e/readme_blocks.sh
+
 # ---- hostile HTTP: Check, raw sockets, every server that exists ----
 NET_TESTS += $(BIN)/tests/test_hostile_net
 $(BIN)/tests/test_hostile_net: $(B)/tests/integration/test_hostile_net.o $(B)/tests/adversarial/adv.o \
