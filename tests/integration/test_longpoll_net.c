@@ -41,11 +41,10 @@ static int send_request(const char *req)
     return fd;
 }
 
-/* Wait (bounded) until /stats shows `want` parked subscribers. */
+/* Wait (at most 5 s) until /stats shows `want` parked subscribers. */
 static void wait_subscribers(long want)
 {
-    for (int i = 0; i < 200 && stats_field(srv.port, "subscribers") != want; i++) usleep(5000);
-    ck_assert_int_eq(stats_field(srv.port, "subscribers"), want);
+    ck_assert_int_eq(wait_stats_equal(srv.port, "subscribers", want, 5000), want);
 }
 
 /* With news already there, a long poll answers at once, like a short one. */

@@ -49,11 +49,10 @@ static long long now_ms(void)
     return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
 }
 
-/* Wait (bounded) until /stats shows `want` streaming subscribers. */
+/* Wait (at most 5 s) until /stats shows `want` streaming subscribers. */
 static void wait_subscribers(long want)
 {
-    for (int i = 0; i < 400 && stats_field(srv.port, "subscribers") != want; i++) usleep(5000);
-    ck_assert_int_eq(stats_field(srv.port, "subscribers"), want);
+    ck_assert_int_eq(wait_stats_equal(srv.port, "subscribers", want, 5000), want);
 }
 
 /* Publish n events "<prefix> <i>" and check they got ids first, first+1... */

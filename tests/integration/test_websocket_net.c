@@ -296,11 +296,10 @@ static void expect_alive(struct client *c, const char *what)
                   "%s: the connection is not usable any more", what);
 }
 
-/* Wait (bounded) until /stats shows `want` subscribers. */
+/* Wait (at most 5 s) until /stats shows `want` subscribers. */
 static void wait_subscribers(long want)
 {
-    for (int i = 0; i < 400 && stats_field(srv.port, "subscribers") != want; i++) usleep(5000);
-    ck_assert_int_eq(stats_field(srv.port, "subscribers"), want);
+    ck_assert_int_eq(wait_stats_equal(srv.port, "subscribers", want, 5000), want);
 }
 
 /* ==== §4 The opening handshake ==== */

@@ -62,5 +62,8 @@ long stats_field(int port, const char *field);
  * timeout_ms: how a test waits for a state instead of sleeping. Returns the
  * last value seen (-1 when /stats did not answer). */
 long wait_stats_at_least(int port, const char *field, long want, int timeout_ms);
+/* The same until `field` is exactly `want` (it may go down: subscribers
+ * leaving). Returns the last value seen. */
+long wait_stats_equal(int port, const char *field, long want, int timeout_ms);
 
 #endif
