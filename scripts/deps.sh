@@ -42,7 +42,7 @@ check_build() {
     have_cmd pkg-config || need pkg-config "finding Check's flags"
     have_header ev.h || need libev-dev "the event loop every server runs on"
     have_header check.h || need check "the unit and integration tests"
-    have_header zlib.h || need zlib1g-dev "the WebSocket server's permessage-deflate (every build links zlib)"
+    have_header zlib.h || need zlib1g-dev "the WebSocket server's permessage-deflate: every build links zlib"
 }
 
 check_test() {
@@ -55,7 +55,7 @@ check_test() {
     have_cmd valgrind || need valgrind "the leak and invalid-access run of the integration tests"
     have_cmd gnuplot || need gnuplot-nox "the bench smoke test draws the charts"
     have_cmd redis-server || need redis-server "the shared-feed (-R redis://) and Redis failure tests"
-    have_header hiredis/hiredis.h || need libhiredis-dev "building the servers with -R redis:// for its tests (optional for make all)"
+    have_header hiredis/hiredis.h || need libhiredis-dev "building the servers with -R redis:// for its tests; make all does without"
     have_sbin nginx || need nginx "the nginx TLS and HTTP/2 front and failover tests"
     have_cmd openssl || need openssl "the test certificate for nginx's TLS"
     check_fuzz                        # make test runs each fuzzer for a few seconds
@@ -67,7 +67,7 @@ check_bench() {
     have_cmd wrk || need wrk "checking loadgen against a well-known tool"
     have_sbin nginx || need nginx "the Nchan peer runs inside nginx"
     [ -f /usr/lib/nginx/modules/ngx_nchan_module.so ] ||
-        need libnginx-mod-nchan "the Nchan peer (long polling, SSE, WebSocket in nginx)"
+        need libnginx-mod-nchan "the Nchan peer: long polling, SSE and WebSocket inside nginx"
     have_header libwebsockets.h || need libwebsockets-dev "building the libwebsockets peer"
 }
 
