@@ -22,6 +22,7 @@ void feed_init(struct feed *f, size_t capacity)
         abort();
     }
     f->newest = 0;
+    f->dropped = 0;
 }
 
 /* Release what one slot holds. */
@@ -30,6 +31,7 @@ static void feed_clear_slot(struct feed_event *ev)
     chunk_unref(ev->data);
     chunk_unref(ev->json);
     chunk_unref(ev->wire);
+    chunk_unref(ev->wire_deflate);
     memset(ev, 0, sizeof *ev);
 }
 
@@ -67,8 +69,8 @@ struct feed_event *feed_publish(struct feed *f, const char *data, size_t len)
 
 uint64_t feed_oldest(const struct feed *f)
 {
-    if (f->newest <= f->capacity) return 1;           /* nothing has left the ring yet */
-    return f->newest - f->capacity + 1;
+    uint64_t oldest = f->newest <= f->capacity ? 1 : f->newest - f->capacity + 1;
+    return f->dropped >= oldest ? f->dropped + 1 : oldest;   /* the budget took more */
 }
 
 enum feed_cursor feed_since(const struct feed *f, uint64_t since, uint64_t *first)
@@ -90,4 +92,25 @@ struct feed_event *feed_get(const struct feed *f, uint64_t id)
 {
     if (id == 0 || id > f->newest || id < feed_oldest(f)) return NULL;
     return &f->ring[(id - 1) % f->capacity];
+}
+
+/* ==== A mirror of a feed kept elsewhere ==== */
+
+/* A mirror (core/feed_redis.c) gets its ids from outside. Ids it jumps over
+ * read as gone, like events the byte budget dropped: `dropped` says that
+ * every id up to it has left (or never reached) this feed. */
+
+void feed_skip_to(struct feed *f, uint64_t id)
+{
+    if (id <= f->newest) return;
+    for (size_t i = 0; i < f->capacity; i++) feed_clear_slot(&f->ring[i]);
+    f->newest = id;
+    f->dropped = id;
+}
+
+struct feed_event *feed_publish_at(struct feed *f, uint64_t id, const char *data, size_t len)
+{
+    if (id <= f->newest) return NULL;                 /* already here */
+    if (id > f->newest + 1) feed_skip_to(f, id - 1);  /* the ones in between are gone */
+    return feed_publish(f, data, len);
 }

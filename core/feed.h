@@ -19,10 +19,16 @@
  * {"id":N,"data":"..."} (what polling answers and WebSocket frames carry),
  * and a slot, `wire`, where a server keeps the event already encoded for its
  * own protocol (an SSE block, a WebSocket frame), so a replay reuses the
- * bytes made at publish time instead of encoding again.
+ * bytes made at publish time instead of encoding again; WebSocket keeps a
+ * second form beside it, `wire_deflate`, for clients that agreed to
+ * permessage-deflate.
+ *
+ * A feed can also mirror a feed kept elsewhere (the Redis Stream of
+ * core/feed_redis.c): there the ids come from outside, feed_publish_at adds
+ * an event with a given id, and ids it jumps over count as gone (`dropped`).
  *
  * Interface: feed_new, feed_free, feed_publish, feed_newest, feed_oldest,
- *            feed_since, feed_get.
+ *            feed_since, feed_get, feed_publish_at, feed_skip_to.
  */
 #ifndef RTLAB_FEED_H
 #define RTLAB_FEED_H
@@ -37,12 +43,14 @@ struct feed_event {
     struct chunk *data;     /* the event's text as published */
     struct chunk *json;     /* {"id":N,"data":"..."} */
     struct chunk *wire;     /* the server's own encoding, or NULL; freed with the event */
+    struct chunk *wire_deflate; /* WebSocket: the frame compressed (RFC 7692), or NULL; likewise */
 };
 
 struct feed {
     struct feed_event *ring; /* capacity slots; event id sits at (id - 1) % capacity */
     size_t capacity;         /* events kept */
     uint64_t newest;         /* id of the newest event, 0 before the first */
+    uint64_t dropped;        /* every id up to this one has left the feed by bytes */
 };
 
 enum feed_cursor { FEED_OK = 0, FEED_GAP = 1, FEED_AHEAD = 2 };
@@ -70,5 +78,17 @@ enum feed_cursor feed_since(const struct feed *f, uint64_t since, uint64_t *firs
 
 /* The kept event with this id, or NULL when it is not (or no longer) kept. */
 struct feed_event *feed_get(const struct feed *f, uint64_t id);
+
+/* For a mirror: the ids after the newest up to `id` will never come here
+ * (they left the source first, or never existed): drop every kept event
+ * and make `id` the newest, with nothing kept. A cursor below it is then
+ * a gap, `id` itself is up to date. No effect when id <= newest. */
+void feed_skip_to(struct feed *f, uint64_t id);
+
+/* For a mirror: add the event `id` (> newest), holding a copy of
+ * data[0..len). When id > newest + 1 the ids in between are gone
+ * (feed_skip_to). Returns the new event, or NULL when id <= newest (a
+ * repeat: ignored). */
+struct feed_event *feed_publish_at(struct feed *f, uint64_t id, const char *data, size_t len);
 
 #endif

@@ -38,6 +38,8 @@
  *   http_parse_request       the parser above
  *   http_header_get          first value of a field, by case-insensitive name
  *   http_header_has_token    does a comma-separated field list a token
+ *   http_header_count        how many fields have this name (one that must be unique)
+ *   http_list_next           the next element of a comma-separated list
  *   http_query_get           one parameter of a query string
  *   http_parse_uint          a decimal number with overflow checking
  *   http_write_response_head the status line and header fields of an answer
@@ -88,6 +90,21 @@ const struct http_header *http_header_get(const struct http_request *req, const 
  * (case-insensitive, optional whitespace around elements), else 0.
  * "Connection: keep-alive, Upgrade" has the token "upgrade". */
 int http_header_has_token(const struct http_request *req, const char *name, const char *token);
+
+/* How many header fields are named name (case-insensitive). *last is set
+ * to the last of them, and left alone when there is none. A field that
+ * must appear exactly once (Sec-WebSocket-Key) is one with a count of 1. */
+int http_header_count(const struct http_request *req, const char *name,
+                      const struct http_header **last);
+
+/* The next element of a comma-separated list (#element, RFC 9110 §5.6.1)
+ * in [*p, end): optional whitespace around it is trimmed, empty elements
+ * are skipped, and a comma inside a quoted string does not end one.
+ * Returns 1 with *elem and *elem_len set (pointing into the list) and *p
+ * moved past the element, or 0 when no element is left. Call it on each
+ * field of a repeated header in turn: "A, B" and two fields "A" and "B"
+ * are the same list (RFC 9110 §5.3). */
+int http_list_next(const char **p, const char *end, const char **elem, size_t *elem_len);
 
 /* Find key in a query string "a=1&b=2". Returns 1 and sets *value and
  * *value_len (not percent-decoded) when present (a bare "a" gives an empty

@@ -5,17 +5,20 @@
  * A technique's file (polling/polling.c, longpoll/longpoll.c, sse/sse.c,
  * websocket/websocket.c) fills in a `struct technique` and calls
  * server_main(). Core then owns the plumbing every server needs and no
- * technique is about:
+ * technique is about, in four files named by job:
  *
- *   on_accept   accept every pending connection (EMFILE/ENFILE: pause, no spin)
- *   on_read     read what the socket has; parse every complete request in it
- *               (pipelining), keep a partial one for the next read
- *   on_write    write what the out queue holds; EV_WRITE stays armed only
- *               while something is left
- *   on_timeout  header deadline (slowloris), idle keep-alive, or the
- *               technique's own timer (a parked poll, a ping interval)
- *   route       OPTIONS (CORS preflight), then the technique's endpoint, then
- *               POST /publish, GET /stats, static files, else 404/405/501
+ *   conn.c       a connection's life (new, close, linger, free), the flush
+ *                of its out queue (EV_WRITE armed only while something is
+ *                left), and the send API below
+ *   request.c    read what the socket has; parse every complete request in
+ *                it (pipelining), keep a partial one for the next read; route
+ *                each: OPTIONS (CORS preflight), then the technique's
+ *                endpoint, then the common ones, else 404/405/501
+ *   endpoints.c  POST /publish, GET /stats, static files, CORS preflight
+ *   server.c     the libev callbacks: accept (EMFILE/ENFILE: pause, no
+ *                spin), io, timeouts (header deadline against slowloris,
+ *                idle keep-alive, or the technique's own timer), the ticker,
+ *                signals; the flags; server_main
  *
  * The technique's own story stays in its file: what its endpoint answers,
  * how it holds a connection open, and `publish`, which delivers a new event
@@ -60,11 +63,14 @@ enum conn_state {
     CONN_HEAD,      /* waiting for (the rest of) a request */
     CONN_HELD,      /* the technique holds the request open (parked, streaming) */
     CONN_UPGRADED,  /* no longer HTTP: bytes go to technique->on_data */
+    CONN_WAITING,   /* core holds the request while its answer is computed elsewhere
+                       (POST /publish waiting for Redis: conn_wait) */
     CONN_CLOSING,   /* the last answer is queued; close once it is written */
     CONN_CLOSED,    /* socket closed; freed once the current loop pass ends */
 };
 
 struct server;
+struct redis_feed;
 
 /* One client connection. A technique that keeps more per connection declares
  * its own struct with a `struct conn` as its first member and sets
@@ -82,6 +88,8 @@ struct conn {
     unsigned char head_only;  /* the current request is HEAD: answers carry no body */
     unsigned char lingering;  /* closing: our side is shut, waiting for the peer's EOF */
     unsigned char pending_input; /* requests wait in `in` until the current answer is done */
+    unsigned char routing;    /* route() is answering a request: it logs the answer's status */
+    unsigned short status;    /* while routing: the status of the head queued, 0 = none yet */
     struct buf in;            /* bytes read but not yet used (a partial request) */
     struct outq out;          /* bytes still to send */
     struct conn *prev, *next; /* in the server's list of all connections */
@@ -139,6 +147,7 @@ struct server_stats {
 /* The common flags, after parsing. */
 struct server_config {
     const char *addr;          /* -a */
+    const char *redis_url;     /* -R redis://HOST:PORT[/PREFIX], or NULL: the feed in memory */
     int port;                  /* -p */
     const char *web_root;      /* -w */
     unsigned tick_ms;          /* -t, 0 = off */
@@ -151,13 +160,14 @@ struct server {
     struct ev_loop *loop;
     const struct technique *tech;
     struct server_config cfg;
-    struct feed feed;
+    struct feed feed;           /* with -R: a mirror of the stream in Redis */
+    struct redis_feed *redis;   /* -R: the feed kept in Redis (core/feed_redis.h), else NULL */
     struct server_stats stats;
     struct conn *conns;         /* every open connection */
     struct conn *dirty;         /* connections to flush before the loop sleeps */
     struct conn *closed;        /* closed connections to free before the loop sleeps */
     int shutting_down;
-    /* watchers: see server.c */
+    /* watchers: see server.c's callbacks */
     ev_io listen_io;
     ev_timer accept_retry;
     ev_timer tick;
@@ -219,9 +229,18 @@ void conn_upgrade(struct conn *c);
 void conn_close(struct conn *c);
 /* Close once everything queued has been written (and no more input is read). */
 void conn_close_after_write(struct conn *c);
+/* Core itself holds the current request (CONN_WAITING) until an answer
+ * computed elsewhere is ready (conn_respond ends it): no timer runs, the
+ * technique's callbacks never see it, pipelined input waits. */
+void conn_wait(struct conn *c);
+/* Start accepting clients (server_main does, unless -R: then the Redis feed
+ * does, once it has read the stream). */
+void server_accept_start(struct server *s);
 
 /* Publish data[0..len) as the next event: into the feed, then to the
- * technique's publish. Returns the new event. */
+ * technique's publish. Returns the new event. With -R the event goes to
+ * Redis instead and comes back, numbered, through the stream: this returns
+ * NULL (and a refusal while Redis is away is only counted). */
 struct feed_event *server_publish(struct server *s, const char *data, size_t len);
 
 /* printf-style line on stderr, prefixed with the technique's name, unless -q. */

@@ -54,8 +54,8 @@ check_test() {
     have_cmd npm || need npm "installing playwright-core from package.json"
     have_cmd valgrind || need valgrind "the leak and invalid-access run of the integration tests"
     have_cmd gnuplot || need gnuplot-nox "the bench smoke test draws the charts"
-    have_cmd redis-server || need redis-server "the shared-feed (-R redis://) and Redis failure tests"
-    have_header hiredis/hiredis.h || need libhiredis-dev "building the servers with -R redis:// for its tests; make all does without"
+    have_cmd redis-server || need redis-server "the feed kept in Redis (-R): its end-to-end test"
+    have_header hiredis/async.h || need libhiredis-dev "building the Redis feed (-R): hiredis and its libev adapter"
     have_sbin nginx || need nginx "the nginx TLS and HTTP/2 front and failover tests"
     have_cmd openssl || need openssl "the test certificate for nginx's TLS"
     check_fuzz                        # make test runs each fuzzer for a few seconds

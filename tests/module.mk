@@ -19,7 +19,7 @@ $(BIN)/tests/test_hostile_net: $(B)/tests/integration/test_hostile_net.o $(B)/te
 # are not built and the script skips (a failure under CI=true).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := http ws_frame utf8 sse static
+FUZZ_TARGETS := http ws_frame utf8 sse static ws_deflate
 FUZZ_BINS    := $(FUZZ_TARGETS:%=bin/fuzz/fuzz_%)
 FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 $(WARN) -D_GNU_SOURCE -Icore -Iwebsocket -Isse
@@ -32,6 +32,9 @@ bin/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(HTTP_SRC) core/http.h
 # websocket/module.mk is read after this file: $(or) gives its default here.
 bin/fuzz/fuzz_ws_frame: tests/fuzz/fuzz_ws_frame.c $(or $(WS_FRAME_SRC),websocket/ws_frame.c) websocket/ws_frame.h
 	$(FUZZ_LINK)
+bin/fuzz/fuzz_ws_deflate: tests/fuzz/fuzz_ws_deflate.c websocket/ws_deflate.c websocket/ws_deflate.h \
+                          $(or $(WS_FRAME_SRC),websocket/ws_frame.c) $(HTTP_SRC) core/buf.c
+	$(FUZZ_LINK) -lz
 bin/fuzz/fuzz_utf8: tests/fuzz/fuzz_utf8.c core/utf8.c core/utf8.h
 	$(FUZZ_LINK)
 bin/fuzz/fuzz_sse: tests/fuzz/fuzz_sse.c $(or $(SSE_ENCODE_SRC),sse/sse_encode.c) sse/sse_encode.h

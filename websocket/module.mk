@@ -26,9 +26,16 @@ WS_UNIT_OBJS := \
 	$(B)/websocket/ws_frame.o \
 	$(B)/websocket/ws_handshake.o
 
+# A client's message from its frames (ws_message.c), and permessage-deflate
+# (RFC 7692), which is zlib's DEFLATE: only the WebSocket server and these
+# files' tests link -lz (Debian: zlib1g-dev).
+WS_DEFLATE_OBJS := $(B)/websocket/ws_deflate.o
+WS_MESSAGE_OBJS := $(B)/websocket/ws_message.o $(WS_DEFLATE_OBJS)
+
 PROGRAMS += $(BIN)/websocket
 
-$(BIN)/websocket: $(B)/websocket/websocket.o $(WS_UNIT_OBJS) $(CORE_OBJS)
+$(BIN)/websocket: LDLIBS += -lz
+$(BIN)/websocket: $(B)/websocket/websocket.o $(WS_UNIT_OBJS) $(WS_MESSAGE_OBJS) $(CORE_OBJS)
 	$(LINK)
 
 # The unit tests include the headers as "sha1.h", ...
@@ -38,11 +45,17 @@ $(B)/tests/unit/test_base64.o: tests/unit/test_base64.c
 	$(COMPILE) $(WS_CFLAGS)
 $(B)/tests/unit/test_ws_frame.o: tests/unit/test_ws_frame.c
 	$(COMPILE) $(WS_CFLAGS)
+$(B)/tests/unit/test_ws_deflate.o: tests/unit/test_ws_deflate.c
+	$(COMPILE) $(WS_CFLAGS)
+$(B)/tests/unit/test_ws_message.o: tests/unit/test_ws_message.c
+	$(COMPILE) $(WS_CFLAGS)
 
 UNIT_TESTS += \
 	$(BIN)/tests/test_sha1 \
 	$(BIN)/tests/test_base64 \
-	$(BIN)/tests/test_ws_frame
+	$(BIN)/tests/test_ws_frame \
+	$(BIN)/tests/test_ws_deflate \
+	$(BIN)/tests/test_ws_message
 
 $(BIN)/tests/test_sha1: $(B)/tests/unit/test_sha1.o $(B)/websocket/sha1.o
 	$(LINK_TEST)
@@ -50,9 +63,19 @@ $(BIN)/tests/test_base64: $(B)/tests/unit/test_base64.o $(B)/websocket/base64.o
 	$(LINK_TEST)
 $(BIN)/tests/test_ws_frame: $(B)/tests/unit/test_ws_frame.o $(WS_UNIT_OBJS)
 	$(LINK_TEST)
+$(BIN)/tests/test_ws_deflate: LDLIBS += -lz
+$(BIN)/tests/test_ws_deflate: $(B)/tests/unit/test_ws_deflate.o $(WS_DEFLATE_OBJS) \
+                              $(B)/websocket/ws_frame.o $(B)/core/http.o $(B)/core/buf.o
+	$(LINK_TEST)
+$(BIN)/tests/test_ws_message: LDLIBS += -lz
+$(BIN)/tests/test_ws_message: $(B)/tests/unit/test_ws_message.o $(WS_MESSAGE_OBJS) \
+                              $(B)/websocket/ws_frame.o $(B)/core/utf8.o $(B)/core/http.o \
+                              $(B)/core/buf.o
+	$(LINK_TEST)
 
 NET_TESTS += $(BIN)/tests/test_websocket_net
 
+$(BIN)/tests/test_websocket_net: LDLIBS += -lz
 $(BIN)/tests/test_websocket_net: $(B)/tests/integration/test_websocket_net.o $(TEST_SUPPORT_OBJS)
 	$(LINK_TEST)
 

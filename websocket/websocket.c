@@ -24,10 +24,12 @@
  * feed (DESIGN.md: nothing is lost without the client knowing).
  *
  * Spec: RFC 6455 — §4 the handshake, §5 framing, §5.5 control frames,
- * §7 closing, §7.4 status codes, §8.1 UTF-8. The pure units it uses each sit
- * in a file of their own: sha1.c (RFC 3174), base64.c (RFC 4648),
- * ws_handshake.c (the accept key), ws_frame.c (the frame header), and
- * core/utf8.c (the incremental UTF-8 validator).
+ * §7 closing, §7.4 status codes, §8.1 UTF-8; RFC 7692 permessage-deflate.
+ * The pure units it uses each sit in a file of their own: sha1.c
+ * (RFC 3174), base64.c (RFC 4648), ws_handshake.c (the accept key),
+ * ws_frame.c (the frame header), ws_message.c (payload to message:
+ * unmasked, inflated, UTF-8 checked by core/utf8.c) and ws_deflate.c (the
+ * extension's negotiation and codec, with zlib).
  *
  * Its neighbour: sse/sse.c also keeps a connection open and pushes events
  * down it, but only one way and in plain HTTP. What this file adds is
@@ -45,8 +47,10 @@
 
 #include "server.h"
 #include "utf8.h"
+#include "ws_deflate.h"
 #include "ws_frame.h"
 #include "ws_handshake.h"
+#include "ws_message.h"
 
 /* ==== Constants ==== */
 
@@ -88,11 +92,10 @@ struct ws_conn {
     unsigned char framing_lost;  /* a header that could not be decoded: input is noise now */
     unsigned char heard;         /* bytes arrived since the last ping tick */
     unsigned char pong_due;      /* we pinged, and have heard nothing since */
-    unsigned char msg_opcode;    /* WS_TEXT while a message is being reassembled, else 0 */
+    struct ws_deflate_terms deflate;  /* what the handshake agreed on permessage-deflate */
     struct ws_frame frame;       /* the header of the frame whose payload is arriving */
     uint64_t frame_done;         /* payload bytes of that frame used so far */
-    struct buf msg;              /* the message so far, unmasked; empty between messages */
-    struct utf8_state utf8;      /* the UTF-8 validator, fed as the message arrives */
+    struct ws_message msg;       /* the message arriving: unmasked, inflated, UTF-8 checked */
     uint64_t replay_next;        /* catching up: the next event id to queue; 0 once live */
 };
 
@@ -158,8 +161,7 @@ static void ws_close(struct ws_conn *wc, unsigned status, const char *reason)
 
     wc->state = WS_CLOSING;
     unsubscribe(wc);
-    buf_free(&wc->msg);
-    wc->msg_opcode = 0;
+    ws_message_clear(&wc->msg);
     send_control(wc, WS_CLOSE, payload, 2 + n);
     conn_hold_timeout(&wc->base, CLOSE_WAIT);
 }
@@ -191,6 +193,17 @@ static struct chunk *event_frame(struct feed_event *ev)
     return frame;
 }
 
+/* The frame of ev that this client takes. One that agreed to
+ * permessage-deflate gets the JSON compressed with a fresh context
+ * (RFC 7692 §7.2.1), RSV1 set — or the plain frame when that would save
+ * under 4 bytes — made once and kept in ev->wire_deflate, like ev->wire. */
+static struct chunk *frame_for(const struct ws_conn *wc, struct feed_event *ev)
+{
+    if (!wc->deflate.on) return event_frame(ev);
+    if (!ev->wire_deflate) ev->wire_deflate = ws_deflate_frame(ev->json, event_frame(ev));
+    return ev->wire_deflate;
+}
+
 /* Queue one event frame to one subscriber. A subscriber whose backlog
  * would pass the out cap is told 1013 (try again later) and closed, instead
  * of letting the server's memory grow for a client that does not read; the
@@ -208,16 +221,15 @@ static void deliver(struct ws_conn *wc, struct chunk *frame)
     if (conn_send_chunk(c, frame) == 0) s->stats.deliveries++;
 }
 
-/* A new event is in the feed: encode it once, queue the same bytes to
- * every subscriber. */
+/* A new event is in the feed: encode it once in each form (plain,
+ * compressed), queue the same bytes to every subscriber of that form. */
 static void publish(struct server *s, struct feed_event *ev)
 {
     (void)s;
-    struct chunk *frame = event_frame(ev);
     struct ws_conn *next;
     for (struct ws_conn *wc = subscribers; wc; wc = next) {
         next = wc->next;                     /* deliver may unsubscribe wc */
-        deliver(wc, frame);
+        deliver(wc, frame_for(wc, ev));
     }
 }
 
@@ -247,7 +259,7 @@ static void replay_more(struct ws_conn *wc)
     size_t portion = 0;
     uint64_t id = first;
     while (id <= feed_newest(&s->feed) && portion < s->cfg.out_cap / 2) {
-        struct chunk *frame = event_frame(feed_get(&s->feed, id++));
+        struct chunk *frame = frame_for(wc, feed_get(&s->feed, id++));
         conn_queue_chunk(c, frame);      /* asked for: not a backlog, never capped */
         portion += frame->len;
         s->stats.deliveries++;
@@ -272,22 +284,6 @@ static void on_drain(struct conn *c)
 
 /* ==== The opening handshake (RFC 6455 §4.2) ==== */
 
-/* How many header fields are named `name`; *last is the last one. */
-static int header_count(const struct http_request *req, const char *name,
-                        const struct http_header **last)
-{
-    int count = 0;
-    size_t n = strlen(name);
-    for (size_t i = 0; i < req->header_count; i++) {
-        const struct http_header *h = &req->headers[i];
-        if (h->name_len == n && strncasecmp(h->name, name, n) == 0) {
-            count++;
-            *last = h;
-        }
-    }
-    return count;
-}
-
 /* §4.2.1's checks on the client's handshake. Returns 0 when it is a valid
  * WebSocket opening handshake, else the status to answer (400, or 426 for a
  * version we do not speak) with *why saying what is wrong. */
@@ -306,10 +302,10 @@ static int handshake_check(const struct http_request *req, const struct http_hea
         *why = "Upgrade: websocket is missing";
     else if (!http_header_has_token(req, "Connection", "Upgrade"))
         *why = "Connection: Upgrade is missing";
-    else if (header_count(req, "Sec-WebSocket-Key", key) != 1 ||
+    else if (http_header_count(req, "Sec-WebSocket-Key", key) != 1 ||
              !ws_key_valid((*key)->value, (*key)->value_len))
         *why = "Sec-WebSocket-Key must be one base64 value of 16 bytes";
-    else if (header_count(req, "Sec-WebSocket-Version", &version) != 1)
+    else if (http_header_count(req, "Sec-WebSocket-Version", &version) != 1)
         *why = "Sec-WebSocket-Version: 13 is missing";
     else if (version->value_len != 2 || memcmp(version->value, "13", 2) != 0)
         return 426;                     /* §4.4: say which version we speak */
@@ -317,23 +313,27 @@ static int handshake_check(const struct http_request *req, const struct http_hea
 }
 
 /* Answer 101 and become a WebSocket connection (§4.2.2): the accept key
- * proves we read this client's key; after the empty line, frames. */
-static void accept_upgrade(struct ws_conn *wc, const struct http_header *key,
-                           int has_since, uint64_t since)
+ * proves we read this client's key, and the extension line names the
+ * permessage-deflate offer we took, if any (RFC 7692 §5); after the empty
+ * line, frames. */
+static void accept_upgrade(struct ws_conn *wc, const struct http_request *req,
+                           const struct http_header *key, int has_since, uint64_t since)
 {
     struct conn *c = &wc->base;
-    char accept[WS_ACCEPT_LENGTH + 1];
-    char head[256];
+    char accept[WS_ACCEPT_LENGTH + 1], extension[160], head[384];
     ws_accept_key(key->value, key->value_len, accept);
+    ws_deflate_negotiate(req, &wc->deflate);
+    wc->msg.no_context = wc->deflate.client_no_context;
+    ws_deflate_answer(&wc->deflate, extension, sizeof extension);
     int n = snprintf(head, sizeof head,
                      "HTTP/1.1 101 Switching Protocols\r\n"
                      "Upgrade: websocket\r\n"
                      "Connection: Upgrade\r\n"
                      "Sec-WebSocket-Accept: %s\r\n"
-                     "\r\n", accept);
+                     "%s\r\n", accept, extension);
     conn_send(c, head, (size_t)n);
     conn_upgrade(c);                      /* every later byte goes to on_data */
-    server_log(c->srv, "fd %d GET /ws -> 101", c->fd);
+    server_log(c->srv, "fd %d GET /ws -> 101%s", c->fd, wc->deflate.on ? ", deflate" : "");
     wc->state = WS_OPEN;
     subscribe(wc);
     if (has_since) replay(wc, since);     /* without ?since: live events only */
@@ -376,7 +376,7 @@ static int on_request(struct conn *c, const struct http_request *req, const char
         conn_respond(c, 400, "application/json", "Cache-Control: no-store\r\n", answer, (size_t)n);
         return 1;
     }
-    accept_upgrade((struct ws_conn *)c, key, has_since, since);
+    accept_upgrade((struct ws_conn *)c, req, key, has_since, since);
     return 1;
 }
 
@@ -398,8 +398,10 @@ static unsigned frame_violation(const struct ws_conn *wc, const struct ws_frame 
 {
     if (!f->masked)
         return *why = "client frames must be masked (5.1)", WS_PROTOCOL_ERROR;
-    if (f->rsv)
-        return *why = "RSV bits set but no extension was negotiated (5.2)", WS_PROTOCOL_ERROR;
+    if (f->rsv & ~(wc->deflate.on ? 4u : 0u))   /* RSV1 is permessage-deflate's, if agreed */
+        return *why = "an RSV bit no negotiated extension uses (5.2)", WS_PROTOCOL_ERROR;
+    if (f->rsv && (ws_is_control(f->opcode) || f->opcode == WS_CONTINUATION))
+        return *why = "RSV1 on a control frame or a continuation (RFC 7692 6.1)", WS_PROTOCOL_ERROR;
     if ((f->opcode >= 3 && f->opcode <= 7) || f->opcode >= 11)
         return *why = "reserved opcode (5.2)", WS_PROTOCOL_ERROR;
     if (ws_is_control(f->opcode)) {
@@ -409,13 +411,13 @@ static unsigned frame_violation(const struct ws_conn *wc, const struct ws_frame 
             return *why = "a control frame carries at most 125 bytes (5.5)", WS_PROTOCOL_ERROR;
         return 0;
     }
-    if (f->opcode == WS_CONTINUATION && !wc->msg_opcode)
+    if (f->opcode == WS_CONTINUATION && !wc->msg.opcode)
         return *why = "a continuation with no message to continue (5.4)", WS_PROTOCOL_ERROR;
-    if (f->opcode != WS_CONTINUATION && wc->msg_opcode)
+    if (f->opcode != WS_CONTINUATION && wc->msg.opcode)
         return *why = "a new message inside a fragmented one (5.4)", WS_PROTOCOL_ERROR;
     if (f->opcode == WS_BINARY)
         return *why = "this server takes text messages only", WS_UNSUPPORTED;
-    if (wc->msg.len + f->length > max_message)
+    if (wc->msg.text.len + f->length > max_message)
         return *why = "message too big", WS_TOO_BIG;
     return 0;
 }
@@ -463,18 +465,19 @@ static void on_control(struct ws_conn *wc, const struct ws_frame *f, const unsig
     }
 }
 
-/* A message is complete: validate the end of its text and publish it. */
+/* A message is complete: validate its end and publish it. */
 static void on_message(struct ws_conn *wc)
 {
     struct server *s = wc->base.srv;
-    if (!utf8_complete(&wc->utf8)) {        /* a character cut off at the end */
-        ws_close(wc, WS_INVALID_DATA, "text is not valid UTF-8 (8.1)");
+    const char *why;
+    unsigned status = ws_message_end(&wc->msg, max_message, &why);
+    if (status) {                           /* a character cut off, or bad DEFLATE at the end */
+        ws_close(wc, status, why);
         return;
     }
     s->stats.requests++;
-    wc->msg_opcode = 0;
-    server_publish(s, wc->msg.data ? wc->msg.data : "", wc->msg.len);   /* the feed copies it */
-    buf_free(&wc->msg);
+    server_publish(s, wc->msg.text.data ? wc->msg.text.data : "", wc->msg.text.len);
+    ws_message_clear(&wc->msg);             /* the feed has copied it */
 }
 
 /* The current data frame's payload is all here. */
@@ -528,10 +531,8 @@ static size_t read_header(struct ws_conn *wc, const unsigned char *p, size_t len
         on_control(wc, &f, p + n);
         return (size_t)n + (size_t)f.length;
     }
-    if (f.opcode == WS_TEXT) {              /* the first frame of a message */
-        wc->msg_opcode = WS_TEXT;
-        utf8_init(&wc->utf8);
-    }
+    if (f.opcode == WS_TEXT)                /* the first frame of a message; RSV1: compressed */
+        ws_message_start(&wc->msg, WS_TEXT, f.rsv != 0);
     wc->frame = f;
     wc->frame_done = 0;
     wc->in_frame = 1;
@@ -540,19 +541,19 @@ static size_t read_header(struct ws_conn *wc, const unsigned char *p, size_t len
 }
 
 /* Payload bytes of the current data frame at p[0..len). Each piece is
- * unmasked into the message and checked as UTF-8 at once, so bad text is
- * refused at its first bad byte, not when the message ends (§8.1). */
+ * added to the message as it comes — unmasked, inflated, checked as UTF-8
+ * (ws_message.c) — so bad text is refused at its first bad byte, not when
+ * the message ends (§8.1), and a bomb at the -m'th inflated byte. */
 static size_t read_payload(struct ws_conn *wc, const unsigned char *p, size_t len)
 {
     uint64_t left = wc->frame.length - wc->frame_done;
     size_t take = left < len ? (size_t)left : len;
+    const char *why;
     if (!wc->skipping) {
-        size_t at = wc->msg.len;
-        buf_append(&wc->msg, p, take);
-        unsigned char *piece = (unsigned char *)wc->msg.data + at;
-        ws_unmask(piece, piece, take, wc->frame.mask, wc->frame_done);
-        if (utf8_feed(&wc->utf8, piece, take) < 0) {
-            ws_close(wc, WS_INVALID_DATA, "text is not valid UTF-8 (8.1)");
+        unsigned status = ws_message_add(&wc->msg, p, take, wc->frame.mask, wc->frame_done,
+                                         max_message, &why);
+        if (status) {
+            ws_close(wc, status, why);
             wc->skipping = 1;               /* the rest of this frame is dropped */
         }
     }
@@ -606,7 +607,7 @@ static void on_close(struct conn *c)
 {
     struct ws_conn *wc = (struct ws_conn *)c;
     unsubscribe(wc);
-    buf_free(&wc->msg);
+    ws_message_free(&wc->msg);
 }
 
 /* SIGINT/SIGTERM: 1001, going away (§7.4.1). Core closes the connection

@@ -393,6 +393,48 @@ int http_header_has_token(const struct http_request *req, const char *name, cons
     return 0;
 }
 
+int http_header_count(const struct http_request *req, const char *name,
+                      const struct http_header **last)
+{
+    int count = 0;
+    for (size_t i = 0; i < req->header_count; i++) {
+        if (ascii_equal_nocase(req->headers[i].name, req->headers[i].name_len, name)) {
+            count++;
+            *last = &req->headers[i];
+        }
+    }
+    return count;
+}
+
+/* The end of the element that starts at p: the next comma that is not
+ * inside a quoted string (RFC 9110 §5.6.4: "\" escapes one byte there). */
+static const char *element_end(const char *p, const char *end)
+{
+    int quoted = 0;
+    for (; p < end; p++) {
+        if (quoted && *p == '\\' && p + 1 < end) p++;
+        else if (*p == '"') quoted = !quoted;
+        else if (*p == ',' && !quoted) break;
+    }
+    return p;
+}
+
+int http_list_next(const char **p, const char *end, const char **elem, size_t *elem_len)
+{
+    while (*p < end) {
+        const char *a = *p, *b = element_end(a, end);
+        *p = b < end ? b + 1 : end;
+        while (a < b && (*a == ' ' || *a == '\t')) a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
+        if (a < b) {                      /* §5.6.1: empty elements do not count */
+            *elem = a;
+            *elem_len = (size_t)(b - a);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int http_query_get(const char *query, size_t query_len, const char *key,
                    const char **value, size_t *value_len)
 {

@@ -2,7 +2,7 @@
  * tests/adversarial/chaos.c — random bytes over real sockets: mutated HTTP
  * requests against all four servers, and random WebSocket frames after a
  * good handshake (where libFuzzer cannot reach: the
- * request loop in core/server.c and the frame state machine in
+ * request loop in core/request.c and the frame state machine in
  * websocket/websocket.c).
  *
  * HTTP: REQUESTS per server, each a seed request (GET /stats, a publish, a

@@ -12,7 +12,7 @@
  *     would make it wait the whole 5 s). The machine is shared (CI runners,
  *     other benchmarks), so the bounds are loose and the figures are printed;
  *   - each slow connection is answered 408 and closed at the head deadline
- *     (core/server.c HEAD_DEADLINE, 5 s from its first byte): not before
+ *     (core/conn_internal.h HEAD_DEADLINE, 5 s from its first byte): not before
  *     4.9 s, not after 5 s + CLOSE_SLACK_MS;
  *   - nothing is left open afterwards (/stats connections_open is 1: ours).
  * Prints: slow connections held, when they were closed, normal requests
@@ -34,7 +34,7 @@ enum {
     SLOW_BODIES = 50,         /* per server */
     SLOW_PER_SERVER = SLOW_HEADS + SLOW_BODIES,
     DRIBBLE_MS = 1000,        /* one byte per slow connection this often */
-    DEADLINE_MS = 5000,       /* core/server.c HEAD_DEADLINE */
+    DEADLINE_MS = 5000,       /* core/conn_internal.h HEAD_DEADLINE */
     CLOSE_SLACK_MS = 1500,    /* closed at most this long after the deadline */
     RUN_MS = DRIBBLE_MS + DEADLINE_MS + CLOSE_SLACK_MS + 200,  /* the last first byte goes out at DRIBBLE_MS */
     MAX_SERVERS = 4,

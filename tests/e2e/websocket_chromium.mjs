@@ -4,10 +4,14 @@
 //
 // What it proves, in the browser's own terms:
 //   1. Chromium accepts our handshake (it checks the accept key and refuses
-//      a 101 without one), and ?since=0 replays events 1..3;
+//      a 101 without one), agrees to permessage-deflate (RFC 7692), which
+//      it offers on every socket, with server_no_context_takeover, and
+//      ?since=0 replays events 1..3;
 //   2. a text message (non-ASCII) from one socket arrives at both sockets as
 //      the next event {"id":N,"data":"..."};
-//   3. a 100 kB message (64-bit length form both ways) arrives whole;
+//   3. a 100 kB message (64-bit length form both ways) arrives whole, and
+//      compressed both ways: /stats counts fewer than 10 kB in and out
+//      where plain frames would be 100 kB in and 200 kB out;
 //   4. sockets left idle for five ping intervals stay open: Chromium answers
 //      the server's pings;
 //   5. a handshake the server refuses (?since ahead of the feed: 400) ends
@@ -64,7 +68,10 @@ async function run(page) {
     const replayed = await events('a');
     if (JSON.stringify(replayed) !== JSON.stringify([1, 2, 3].map((i) => ({ id: i, data: `before ${i}` }))))
         fail('replay from since=0', replayed);
-    ok('handshake accepted by Chromium; ?since=0 replayed events 1..3');
+    const agreed = (await rec('a')).extensions;
+    if (agreed !== 'permessage-deflate; server_no_context_takeover')
+        fail('permessage-deflate not agreed as expected', agreed);
+    ok(`handshake accepted by Chromium, extensions "${agreed}"; ?since=0 replayed events 1..3`);
 
     // 2. Chat between two sockets.
     if (await open('b', '') !== true) fail('socket b did not open', await rec('b'));
@@ -80,6 +87,7 @@ async function run(page) {
 
     // 3. A big message.
     const big = 'y'.repeat(100000);
+    const before = await stats();
     await page.evaluate((t) => window.sockets.b.ws.send(t), big);
     await waitFor('the 100 kB message at both sockets', 5000, async () =>
         (await rec('a')).messages.length >= 5 && (await rec('b')).messages.length >= 2);
@@ -87,7 +95,11 @@ async function run(page) {
         const last = (await events(name)).at(-1);
         if (last.id !== 5 || last.data !== big) fail(`the 100 kB message arrived changed at ${name}`);
     }
-    ok('a 100 kB message arrived whole at both sockets');
+    const after = await stats();
+    const bytesIn = after.bytes_in - before.bytes_in, bytesOut = after.bytes_out - before.bytes_out;
+    if (bytesIn > 10000 || bytesOut > 10000)
+        fail('the 100 kB message was not compressed both ways', { bytesIn, bytesOut });
+    ok(`a 100 kB message arrived whole at both sockets, compressed: ${bytesIn} bytes in, ${bytesOut} out`);
 
     // 4. Idle sockets stay: the browser answers the server's pings.
     await new Promise((r) => setTimeout(r, 1500));

@@ -5,7 +5,8 @@
 # Starts bin/websocket on a free port with a temporary web root holding one
 # small page (helpers that open sockets and record what they get), fast
 # server pings (-i 0.3) and the ticker off; tests/e2e/websocket_chromium.mjs
-# drives the page: replay, chat between two sockets, a 100 kB message, idle
+# drives the page: replay, permessage-deflate agreed (Chromium always offers
+# it), chat between two sockets, a 100 kB message compressed both ways, idle
 # sockets kept alive by the browser's pongs, a refused handshake, a clean
 # close, and 1001 when the server stops.
 #
@@ -29,7 +30,7 @@ window.wsOpen = (name, query) => new Promise((resolve) => {
     const ws = new WebSocket(`ws://${location.host}/ws${query}`);
     const rec = { messages: [], opened: false, error: false, close: null };
     window.sockets[name] = { ws, rec };
-    ws.onopen = () => { rec.opened = true; resolve(true); };
+    ws.onopen = () => { rec.opened = true; rec.extensions = ws.extensions; resolve(true); };
     ws.onmessage = (e) => rec.messages.push(e.data);
     ws.onerror = () => { rec.error = true; };
     ws.onclose = (e) => {

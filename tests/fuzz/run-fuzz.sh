@@ -4,7 +4,7 @@
 # Usage: tests/fuzz/run-fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS  how long each target fuzzes (default 10: what `make test` runs;
 #            `make fuzz` passes FUZZ_SECONDS, default 60)
-#   TARGET   http ws_frame utf8 sse static (default: all five)
+#   TARGET   http ws_frame utf8 sse static ws_deflate (default: all six)
 #
 # Each target first runs every file of its seed corpus (tests/fuzz/corpus/T)
 # and of its regressions (tests/fuzz/regress/T: inputs that once crashed),
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/../.."
 
 secs="${1:-10}"
 [ $# -gt 0 ] && shift
-targets="${*:-http ws_frame utf8 sse static}"
+targets="${*:-http ws_frame utf8 sse static ws_deflate}"
 
 mkdir -p tests/out/fuzz
 failed="" total_runs=0

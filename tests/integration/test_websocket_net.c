@@ -8,8 +8,10 @@
  * UTF-8 cut mid-message. The cases follow the map of the Autobahn
  * testsuite: 1 framing, 2 pings and pongs, 3 reserved bits, 4 opcodes,
  * 5 fragmentation, 6 UTF-8, 7 closing, 9 limits, 10 misc — plus the
- * handshake (§4) and what this server adds (ids, replay, gaps, broadcast,
- * slow subscribers, server pings).
+ * handshake (§4), permessage-deflate (RFC 7692; Autobahn 12 and 13 in
+ * spirit: compressed messages both ways, and what must be refused), and
+ * what this server adds (ids, replay, gaps, broadcast, slow subscribers,
+ * server pings).
  *
  * A failure names the case and the bytes that went wrong. Every wait has a
  * deadline; nothing here can hang.
@@ -25,6 +27,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "../support/netclient.h"
 
@@ -58,6 +61,7 @@ struct client {
     unsigned char buf[1 << 18];   /* bytes read, not yet parsed */
     size_t len;
     int eof;                      /* the server closed the TCP connection */
+    int deflate;                  /* the 101 agreed to permessage-deflate: RSV1 may come */
 };
 
 /* One frame from the server. */
@@ -114,15 +118,16 @@ static void handshake_request(char *out, size_t cap, const char *target, const c
              "%s\r\n", target, extra ? extra : "");
 }
 
-/* Connect and upgrade with `target` ("/ws", "/ws?since=3"); checks the
- * 101 answer and its accept key. Bytes after the head stay in c->buf. */
-static void ws_open(struct client *c, const char *target)
+/* Connect and upgrade with `target` ("/ws", "/ws?since=3") and extra
+ * header lines (an extension offer, or NULL); checks the 101 answer and its
+ * accept key. Bytes after the head stay in c->buf. */
+static void ws_open_with(struct client *c, const char *target, const char *extra)
 {
     char req[1024];
     memset(c, 0, sizeof *c);
     c->fd = tcp_connect(srv.port);
     ck_assert_msg(c->fd >= 0, "cannot connect");
-    handshake_request(req, sizeof req, target, NULL);
+    handshake_request(req, sizeof req, target, extra);
     ck_assert_int_eq(send_all(c->fd, req, strlen(req)), 0);
     long long deadline = now_ms() + 3000;
     unsigned char *end = NULL;
@@ -134,7 +139,13 @@ static void ws_open(struct client *c, const char *target)
     ck_assert_msg(strncmp(text, "HTTP/1.1 101 ", 13) == 0, "%s answered: %s", target, text);
     ck_assert_msg(strcasestr(text, "\r\nSec-WebSocket-Accept: " RFC_ACCEPT "\r\n"),
                   "wrong accept key in: %s", text);
+    c->deflate = strcasestr(text, "\r\nSec-WebSocket-Extensions: permessage-deflate") != NULL;
     drop(c, head);
+}
+
+static void ws_open(struct client *c, const char *target)
+{
+    ws_open_with(c, target, NULL);
 }
 
 /* Send one client frame. b0 is the whole first byte (FIN, RSV, opcode);
@@ -227,7 +238,8 @@ static int read_frame(struct client *c, struct frame *f, int timeout_ms)
                 memcpy(f->payload, c->buf + at, (size_t)n);
                 f->payload[n < sizeof f->payload ? n : 0] = 0;
                 drop(c, at + (size_t)n);
-                ck_assert_msg(f->rsv == 0, "the server set RSV bits");
+                ck_assert_msg(f->rsv == 0 || (f->rsv == 4 && c->deflate && f->opcode == OP_TEXT),
+                              "the server set RSV bits %u (opcode %u)", f->rsv, f->opcode);
                 return 1;
             }
         }
@@ -308,7 +320,8 @@ static struct http_reply reply;
 
 /* RFC 6455 §1.3's example: the key "dGhlIHNhbXBsZSBub25jZQ==" gets 101 with
  * Upgrade, Connection and Sec-WebSocket-Accept "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
- * and no extension or subprotocol the client did not get to agree to. */
+ * and Chromium's offer of permessage-deflate is taken with
+ * server_no_context_takeover (RFC 7692 §7.1.1.1): nothing else. */
 START_TEST(test_handshake_rfc_example)
 {
     start(NULL);
@@ -323,7 +336,9 @@ START_TEST(test_handshake_rfc_example)
     ck_assert_msg(strcasestr(head, "\r\nUpgrade: websocket\r\n"), "no Upgrade in: %s", head);
     ck_assert_msg(strcasestr(head, "\r\nConnection: Upgrade\r\n"), "no Connection in: %s", head);
     ck_assert_msg(strstr(head, "\r\nSec-WebSocket-Accept: " RFC_ACCEPT "\r\n"), "bad accept: %s", head);
-    ck_assert_msg(!strcasestr(head, "Sec-WebSocket-Extensions"), "an extension nobody agreed: %s", head);
+    ck_assert_msg(strstr(head, "\r\nSec-WebSocket-Extensions: permessage-deflate; "
+                               "server_no_context_takeover\r\n"), "no deflate agreed: %s", head);
+    ck_assert_msg(!strcasestr(head, "Sec-WebSocket-Protocol"), "a subprotocol nobody offered: %s", head);
     ck_assert_msg(!strcasestr(head, "Content-Length"), "a 101 has no body: %s", head);
     close(fd);
     server_stop(&srv);
@@ -975,6 +990,208 @@ START_TEST(test_frames_with_handshake)
 }
 END_TEST
 
+/* ==== RFC 7692 permessage-deflate ==== */
+
+#define OFFER "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+#define OFFER_NO_CONTEXT "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover\r\n"
+#define RSV1 0x40
+#define RSV2 0x20
+
+/* RFC 7692 §7.2.3.1: "Hello" compressed, the 00 00 ff ff tail removed;
+ * §7.2.3.2: the same again, referring back into the first message. */
+static const unsigned char hello_deflated[] = {0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00};
+static const unsigned char hello_again[] = {0xf2, 0x00, 0x11, 0x00, 0x00};
+
+/* Compress one message as a client would (§7.2.1), with zlib itself, not
+ * the server's code. Returns the payload's length. */
+static size_t deflate_payload(const void *in, size_t n, unsigned char *out, size_t cap)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    ck_assert(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    ck_assert(deflate(&z, Z_SYNC_FLUSH) == Z_OK && z.avail_in == 0 && z.avail_out > 0);
+    size_t len = cap - z.avail_out;
+    deflateEnd(&z);
+    ck_assert(len >= 4 && memcmp(out + len - 4, "\0\0\xff\xff", 4) == 0);
+    return len - 4;
+}
+
+/* Inflate a server frame's payload (§7.2.2: the tail put back) into out,
+ * NUL-terminated. Returns the length. */
+static size_t inflate_payload(const unsigned char *in, size_t n, char *out, size_t cap)
+{
+    unsigned char *all = malloc(n + 4);
+    memcpy(all, in, n);
+    memcpy(all + n, "\0\0\xff\xff", 4);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    ck_assert(inflateInit2(&z, -15) == Z_OK);
+    z.next_in = all;
+    z.avail_in = (uInt)(n + 4);
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)(cap - 1);
+    int r = inflate(&z, Z_SYNC_FLUSH);
+    ck_assert_msg(r == Z_OK && z.avail_in == 0, "the server's frame does not inflate: %d", r);
+    size_t len = cap - 1 - z.avail_out;
+    out[len] = 0;
+    inflateEnd(&z);
+    free(all);
+    return len;
+}
+
+/* Broadcast with two forms: a compressed "Hello" (§7.2.3.1's bytes, RSV1)
+ * is published as "Hello"; that short event comes back plain (compressing
+ * would not make it smaller, and RFC 7692 lets each message choose); a long
+ * event comes compressed (RSV1) to the client that agreed — and inflates
+ * to the same bytes the plain client beside it gets with RSV1 clear. */
+START_TEST(test_deflate_broadcast)
+{
+    static char big[3001], want[3100], got[4096];
+    for (size_t i = 0; i < 3000; i++) big[i] = "the quick brown fox jumps "[i % 26];
+    start(NULL);
+    ws_open_with(&cl, "/ws", OFFER);
+    ck_assert_msg(cl.deflate, "permessage-deflate was not agreed");
+    ws_open(&cl2, "/ws");
+    ck_assert(!cl2.deflate);
+    wait_subscribers(2);
+    send_frame(&cl, FIN | RSV1 | OP_TEXT, 1, hello_deflated, sizeof hello_deflated);
+    expect_text(&cl, "{\"id\":1,\"data\":\"Hello\"}");
+    ck_assert_msg(fr.rsv == 0, "a 23-byte event was sent compressed");
+    expect_text(&cl2, "{\"id\":1,\"data\":\"Hello\"}");
+
+    ck_assert_int_eq(publish_event(srv.port, big), 2);
+    snprintf(want, sizeof want, "{\"id\":2,\"data\":\"%s\"}", big);
+    ck_assert_int_eq(read_frame(&cl, &fr, 3000), 1);
+    ck_assert_msg(fr.rsv == 4 && fr.opcode == OP_TEXT && fr.fin, "rsv %u opcode %u", fr.rsv, fr.opcode);
+    ck_assert_msg(fr.length < 200, "3 kB of repeated text compressed to %zu bytes", fr.length);
+    inflate_payload(fr.payload, fr.length, got, sizeof got);
+    ck_assert_msg(strcmp(got, want) == 0, "inflated: %.80s...", got);
+    ck_assert_int_eq(read_frame(&cl2, &fr, 3000), 1);
+    ck_assert_msg(fr.rsv == 0 && strcmp((const char *)fr.payload, want) == 0, "the plain client's copy");
+    ck_assert_int_eq(stats_field(srv.port, "deliveries"), 4);
+    close(cl.fd);
+    close(cl2.fd);
+    server_stop(&srv);
+}
+END_TEST
+
+/* §7.2.3.2: the client may keep its context across messages, so its second
+ * "Hello", f2 00 11 00 00, refers back into the first. A client that
+ * offered client_no_context_takeover has it echoed, and then the server's
+ * window starts empty for each message: the same bytes refer to nothing,
+ * 1007. And a compressed message in two frames, a ping between them, with
+ * RSV1 on the first frame only (§6.1). */
+START_TEST(test_deflate_context)
+{
+    start(NULL);
+    ws_open_with(&cl, "/ws", OFFER);
+    send_frame(&cl, FIN | RSV1 | OP_TEXT, 1, hello_deflated, sizeof hello_deflated);
+    expect_text(&cl, "{\"id\":1,\"data\":\"Hello\"}");
+    send_frame(&cl, FIN | RSV1 | OP_TEXT, 1, hello_again, sizeof hello_again);
+    expect_text(&cl, "{\"id\":2,\"data\":\"Hello\"}");
+    send_frame(&cl, RSV1 | OP_TEXT, 1, hello_deflated, 3);
+    send_frame(&cl, FIN | OP_PING, 1, "p", 1);
+    send_frame(&cl, FIN | OP_CONT, 1, hello_deflated + 3, sizeof hello_deflated - 3);
+    ck_assert_int_eq(read_frame(&cl, &fr, 3000), 1);
+    ck_assert_uint_eq(fr.opcode, OP_PONG);
+    expect_text(&cl, "{\"id\":3,\"data\":\"Hello\"}");
+    close(cl.fd);
+
+    char head[2048], req[1024];
+    int fd = tcp_connect(srv.port);
+    handshake_request(req, sizeof req, "/ws", OFFER_NO_CONTEXT);
+    send_all(fd, req, strlen(req));
+    recv_until(fd, head, sizeof head, "\r\n\r\n", 3000);
+    ck_assert_msg(strstr(head, "\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; "
+                               "client_no_context_takeover\r\n"), "not echoed: %s", head);
+    close(fd);
+    ws_open_with(&cl, "/ws", OFFER_NO_CONTEXT);
+    send_frame(&cl, FIN | RSV1 | OP_TEXT, 1, hello_deflated, sizeof hello_deflated);
+    expect_text(&cl, "{\"id\":4,\"data\":\"Hello\"}");
+    send_frame(&cl, FIN | RSV1 | OP_TEXT, 1, hello_again, sizeof hello_again);
+    expect_failed(&cl, 1007, "a back-reference after client_no_context_takeover");
+    server_stop(&srv);
+}
+END_TEST
+
+static const struct {
+    const char *what;
+    unsigned char bytes[8];
+    size_t n;
+} bad_deflate[] = {
+    {"a reserved block type", {0x07, 0x00}, 2},
+    {"all ones", {0xff, 0xff, 0xff, 0xff}, 4},
+    {"\"Hello\" cut inside its block", {0xf2, 0x48, 0xcd}, 3},
+};
+
+/* Compressed data that does not inflate, or ends inside a block: 1007
+ * (invalid data, as for text that is not UTF-8). */
+START_TEST(test_deflate_invalid_data)
+{
+    start(NULL);
+    ws_open_with(&cl, "/ws", OFFER);
+    send_frame(&cl, FIN | RSV1 | OP_TEXT, 1, bad_deflate[_i].bytes, bad_deflate[_i].n);
+    expect_failed(&cl, 1007, bad_deflate[_i].what);
+    ck_assert_int_eq(stats_field(srv.port, "events"), 0);
+    server_stop(&srv);
+}
+END_TEST
+
+/* RFC 7692 §6.1: RSV1 marks the first frame of a compressed message, and
+ * nothing else: on a ping, a close or a continuation it is 1002, and so is
+ * RSV2 even with the extension agreed; without the extension RSV1 is 1002
+ * too (test_rsv_bits). Each case on a fresh connection. */
+START_TEST(test_deflate_rsv1_misplaced)
+{
+    start(NULL);
+    ws_open_with(&cl, "/ws", OFFER);
+    send_frame(&cl, FIN | RSV1 | OP_PING, 1, "p", 1);
+    expect_failed(&cl, 1002, "RSV1 on a ping");
+    ws_open_with(&cl, "/ws", OFFER);
+    send_frame(&cl, FIN | RSV1 | OP_CLOSE, 1, "\x03\xe8", 2);
+    expect_failed(&cl, 1002, "RSV1 on a close");
+    ws_open_with(&cl, "/ws", OFFER);
+    send_frame(&cl, RSV1 | OP_TEXT, 1, hello_deflated, 3);
+    send_frame(&cl, FIN | RSV1 | OP_CONT, 1, hello_deflated + 3, sizeof hello_deflated - 3);
+    expect_failed(&cl, 1002, "RSV1 on a continuation");
+    ws_open_with(&cl, "/ws", OFFER);
+    send_frame(&cl, FIN | RSV2 | OP_TEXT, 1, hello_deflated, sizeof hello_deflated);
+    expect_failed(&cl, 1002, "RSV2 with permessage-deflate");
+    ck_assert_int_eq(stats_field(srv.port, "events"), 0);
+    server_stop(&srv);
+}
+END_TEST
+
+/* A decompression bomb: with -m 65536, a 60 000-byte message sent
+ * compressed (a few hundred bytes) is published; 1 MB of the same text,
+ * under 2 kB compressed, passes every header check but is stopped at
+ * 65 536 inflated bytes with 1009. */
+START_TEST(test_deflate_bomb)
+{
+    static unsigned char text[1 << 20], packed[1 << 16];
+    memset(text, 'a', sizeof text);
+    const char *args[] = {"-m", "65536", NULL};
+    start(args);
+    ws_open_with(&cl, "/ws", OFFER);
+    size_t n = deflate_payload(text, 60000, packed, sizeof packed);
+    send_frame(&cl, FIN | RSV1 | OP_TEXT, 1, packed, n);
+    ck_assert_int_eq(read_frame(&cl, &fr, 3000), 1);
+    ck_assert_msg(fr.opcode == OP_TEXT && fr.rsv == 4, "the 60 000-byte event: opcode %u rsv %u",
+                  fr.opcode, fr.rsv);
+    ck_assert_int_eq(stats_field(srv.port, "events"), 1);
+    n = deflate_payload(text, sizeof text, packed, sizeof packed);
+    ck_assert_msg(n < 2048, "1 MB compressed to %zu bytes", n);
+    send_frame(&cl, FIN | RSV1 | OP_TEXT, 1, packed, n);
+    expect_failed(&cl, 1009, "a 1 MB bomb against -m 65536");
+    ck_assert_int_eq(stats_field(srv.port, "events"), 1);
+    server_stop(&srv);
+}
+END_TEST
+
 static Suite *websocket_suite(void)
 {
     Suite *s = suite_create("websocket");
@@ -1024,6 +1241,16 @@ static Suite *websocket_suite(void)
     tcase_add_test(closing, test_server_pings);
     tcase_add_test(closing, test_dead_peer);
     suite_add_tcase(s, closing);
+
+    TCase *deflate = tcase_create("permessage-deflate");
+    tcase_set_timeout(deflate, 30);
+    tcase_add_test(deflate, test_deflate_broadcast);
+    tcase_add_test(deflate, test_deflate_context);
+    tcase_add_loop_test(deflate, test_deflate_invalid_data, 0,
+                        (int)(sizeof bad_deflate / sizeof bad_deflate[0]));
+    tcase_add_test(deflate, test_deflate_rsv1_misplaced);
+    tcase_add_test(deflate, test_deflate_bomb);
+    suite_add_tcase(s, deflate);
 
     TCase *events = tcase_create("events");
     tcase_set_timeout(events, 60);

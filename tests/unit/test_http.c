@@ -508,6 +508,60 @@ START_TEST(header_get)
 }
 END_TEST
 
+/* http_header_count counts every field with the name, ignoring case, and
+ * points at the last; with none it leaves *last alone. */
+START_TEST(header_count)
+{
+    static const char input[] = "GET / HTTP/1.1\r\nHost: a\r\nX-Dup: one\r\nx-dup: two\r\n"
+                                "X-Dupe: three\r\n\r\n";
+    struct http_request req;
+    ck_assert_int_gt(http_parse_request(input, sizeof input - 1, &req), 0);
+    const struct http_header *last = NULL;
+    ck_assert_int_eq(http_header_count(&req, "X-DUP", &last), 2);
+    ck_assert_ptr_nonnull(last);
+    ck_assert(same(last->value, last->value_len, "two"));
+    ck_assert_int_eq(http_header_count(&req, "host", &last), 1);
+    ck_assert(same(last->value, last->value_len, "a"));
+    ck_assert_int_eq(http_header_count(&req, "X-Du", &last), 0);
+    ck_assert(same(last->value, last->value_len, "a"));     /* untouched */
+}
+END_TEST
+
+struct list_case {
+    const char *list;     /* a field value */
+    const char *want;     /* its elements, each followed by "|" */
+};
+
+static const struct list_case list_cases[] = {
+    { "a", "a|" },
+    { "a, b", "a|b|" },
+    { " a ,\tb\t, c ", "a|b|c|" },
+    { ",, a ,, ,b,", "a|b|" },                              /* empty elements skipped */
+    { "", "" },
+    { " , ,", "" },
+    { "permessage-deflate; client_max_window_bits, x-webkit-deflate-frame",
+      "permessage-deflate; client_max_window_bits|x-webkit-deflate-frame|" },
+    { "a; q=\"1, 2\", b", "a; q=\"1, 2\"|b|" },               /* a comma inside quotes */
+    { "a; q=\"x\\\", y\", b", "a; q=\"x\\\", y\"|b|" },     /* an escaped quote stays inside */
+    { "a; q=\"open, b", "a; q=\"open, b|" },                 /* an unclosed quote runs to the end */
+};
+
+/* http_list_next walks a comma-separated list (RFC 9110 §5.6.1): trimmed
+ * elements, empty ones skipped, quoted strings kept whole. */
+START_TEST(list_next)
+{
+    const struct list_case *tc = &list_cases[_i];
+    const char *p = tc->list, *end = p + strlen(p), *elem;
+    size_t n;
+    char got[256] = "";
+    int count = 0;
+    while (http_list_next(&p, end, &elem, &n) && count++ < 10)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%.*s|", (int)n, elem);
+    ck_assert_msg(strcmp(got, tc->want) == 0, "list [%s]: got [%s], want [%s]", tc->list, got, tc->want);
+    ck_assert_int_eq(http_list_next(&p, end, &elem, &n), 0);  /* stays at the end */
+}
+END_TEST
+
 struct token_case {
     const char *fields;   /* field lines after Host */
     const char *name, *token;
@@ -759,6 +813,8 @@ static Suite *http_suite(void)
     TCase *helpers = tcase_create("helpers");
     tcase_add_test(helpers, header_get);
     tcase_add_loop_test(helpers, header_has_token, 0, COUNT(token_cases));
+    tcase_add_test(helpers, header_count);
+    tcase_add_loop_test(helpers, list_next, 0, COUNT(list_cases));
     tcase_add_loop_test(helpers, query_get, 0, COUNT(query_cases));
     tcase_add_test(helpers, query_get_without_query);
     tcase_add_loop_test(helpers, parse_uint, 0, COUNT(uint_cases));

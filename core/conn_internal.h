@@ -1,0 +1,93 @@
+/*
+ * core/conn_internal.h — what the four files of core's event loop share, and
+ * nothing a technique may use (a technique includes server.h only).
+ *
+ * The loop is cut into files by job:
+ *
+ *   conn.c       a connection's life (new, close, linger, free), the flush
+ *                that writes its out queue, and the send API a technique
+ *                calls (conn_send*, conn_respond*, conn_error, conn_hold*)
+ *   request.c    bytes in: read the socket, cut requests out of the bytes
+ *                (pipelining, partial heads), route each to its answer
+ *   endpoints.c  the answers every server gives: CORS preflight, /publish,
+ *                /stats, static files
+ *   server.c     the libev callbacks (accept, io, timeouts, ticker,
+ *                signals, the flush before the loop sleeps), the flags,
+ *                server_main
+ *
+ * Interface (inside core only):
+ *   conn_new, conn_free        a connection for an accepted socket; its memory
+ *   conn_watch, conn_arm       its io watcher's events; its one timer
+ *   conn_mark_dirty            flush it before the loop sleeps
+ *   conn_flush                 write what is queued (and linger, once closing)
+ *   conn_log_answer            the log line of an answer, with its request
+ *   conn_read, conn_input      read the socket; use the bytes read
+ *   conn_on_io, conn_on_timeout the libev callbacks of a connection's watchers
+ *   endpoint_preflight, endpoint_publish, endpoint_stats, endpoint_static
+ */
+#ifndef RTLAB_CONN_INTERNAL_H
+#define RTLAB_CONN_INTERNAL_H
+
+#include "server.h"
+
+/* ==== Limits and timeouts ==== */
+
+#define HEAD_DEADLINE 5.0        /* s from a head's first byte to its last (slowloris) */
+#define IDLE_TIMEOUT 30.0        /* s an idle keep-alive connection is kept */
+#define LINGER_TIMEOUT 2.0       /* s to wait for the peer's EOF after our last answer */
+#define SHUTDOWN_GRACE 2.0       /* s to let goodbyes drain on SIGTERM */
+#define ACCEPT_RETRY 0.1         /* s to pause accepting when out of descriptors */
+#define PIPELINE_HIGH_WATER (256 * 1024)  /* stop reading requests past this much unsent */
+#define HELD_INPUT_MAX (HTTP_MAX_HEAD + HTTP_MAX_BODY)  /* pipelined bytes kept behind a held request */
+#define UPGRADED_INPUT_MAX (64u << 20)      /* safety net for an upgraded protocol's partial message */
+#define DEFAULT_OUT_CAP (1u << 20)
+#define READ_SIZE (64 * 1024)
+
+/* ==== conn.c: a connection's life and its out queue ==== */
+
+/* A new connection for an accepted socket, waiting for a request (CONN_HEAD,
+ * idle timer running), on s->conns. NULL when out of memory: the caller
+ * closes fd. */
+struct conn *conn_new(struct server *s, int fd);
+/* Release a closed connection's memory. Only on_flush calls it, once the
+ * loop pass that closed c is over. */
+void conn_free(struct conn *c);
+/* Watch the socket for exactly these events (EV_READ, EV_WRITE, both, 0). */
+void conn_watch(struct conn *c, int events);
+/* (Re)start the connection's one timer to fire after `seconds`. */
+void conn_arm(struct conn *c, double seconds);
+/* Put c on the list of connections to flush before the loop sleeps. */
+void conn_mark_dirty(struct conn *c);
+/* Write what is queued; on a partial write EV_WRITE stays armed. May close c. */
+void conn_flush(struct conn *c);
+/* The log line of one answer: "fd N METHOD TARGET -> STATUS". req is the
+ * request answered, or NULL when there is none at hand (a held request
+ * answered later, a request that never parsed). */
+void conn_log_answer(const struct conn *c, const struct http_request *req, int status);
+
+/* ==== request.c: bytes in, requests out ==== */
+
+/* EV_READ: read what the socket has and use it. May close c. */
+void conn_read(struct conn *c);
+/* Use data[0..len): every complete request in it, or the technique's bytes
+ * after an upgrade. Returns how many bytes were used; the caller keeps the
+ * rest. May close c (then it returns len). */
+size_t conn_input(struct conn *c, const char *data, size_t len);
+
+/* ==== server.c: the callbacks of a connection's watchers ==== */
+
+void conn_on_io(struct ev_loop *loop, ev_io *w, int revents);
+void conn_on_timeout(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* ==== endpoints.c: the answers every server gives ==== */
+
+/* OPTIONS: the CORS preflight. */
+void endpoint_preflight(struct conn *c);
+/* POST /publish: body[0..req->content_length) becomes the next event. */
+void endpoint_publish(struct conn *c, const struct http_request *req, const char *body);
+/* GET/HEAD /stats: the counters as JSON. */
+void endpoint_stats(struct conn *c);
+/* Anything else: a file under the web root, or 404. */
+void endpoint_static(struct conn *c, const struct http_request *req);
+
+#endif

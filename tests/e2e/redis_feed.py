@@ -1,0 +1,458 @@
+"""tests/e2e/redis_feed.py — many instances, one feed in a real redis-server.
+
+Driven by redis_feed.sh (which checks the tools and passes RTLAB_BIN). It
+starts Debian's redis-server itself on a free loopback port, in a private
+directory, with an append-only file (fsync always) so that a killed Redis
+can come back with its data; and two instances of bin/sse, bin/longpoll,
+bin/websocket and bin/polling, each with -R. What it proves:
+  1. ids are shared: events published on different instances get one
+     increasing sequence;
+  2. an event published on A reaches a subscriber of B, live;
+  3. a client that saw cursor C on A resumes on B and gets every later event
+     exactly once, in order: SSE Last-Event-ID, long-poll since, ws ?since,
+     short-poll since;
+  4. Redis killed (SIGKILL): publish answers 503 with a JSON body and
+     Retry-After on every instance; the processes live; subscribers stay
+     connected;
+  5. Redis back with its data: publishing works again, and an instance that
+     was away while others published (it was stopped, SIGSTOP) catches up
+     from the stream: its old subscriber gets every event it missed, once;
+  6. Redis back empty (a new stream): the instances see a new epoch; while
+     it settles publishing is 503; then ids continue above the old ones, so
+     an old cursor resumes right on an instance that still has the old
+     events, and a fresh instance answers it with an explicit gap;
+  7. a conflict: an instance away (stopped) through an empty restart, while
+     a fresh one made the new stream from id 1, finds its ids reused: it
+     counts the conflict, empties its feed and closes its subscribers (an
+     explicit end, never a silent wrong resume), then mirrors the new stream.
+Every wait polls a state within a deadline; nothing sleeps and hopes.
+Prints "ok: ..." per check; exits 1 at the first failure.
+"""
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+BIN = os.environ.get("RTLAB_BIN", "bin")
+TMP = tempfile.mkdtemp(prefix="rtlab-redis.")
+procs = []
+
+
+def ok(message):
+    print(f"ok: {message}", flush=True)
+
+
+def fail(message):
+    print(f"FAIL: {message}", flush=True)
+    for p in procs:
+        if getattr(p, "err_path", None):
+            try:
+                with open(p.err_path) as f:
+                    tail = f.read()[-1500:]
+                print(f"--- {p.name} stderr:\n{tail}", flush=True)
+            except OSError:
+                pass
+    cleanup()
+    sys.exit(1)
+
+
+def cleanup():
+    for p in procs:
+        if p.poll() is None:
+            try:
+                os.kill(p.pid, signal.SIGCONT)
+                p.kill()
+                p.wait(5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+    if not os.environ.get("RTLAB_KEEP"):
+        shutil.rmtree(TMP, ignore_errors=True)
+
+
+def wait_for(what, check, seconds=8.0):
+    """Poll check() until it returns a true value; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    fail(f"{what}: not within {seconds} s")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+REDIS_PORT = free_port()
+REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/test"
+
+
+def start_redis(directory):
+    os.makedirs(directory, exist_ok=True)
+    p = subprocess.Popen(
+        ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "yes", "--appendfsync", "always", "--dir", directory],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(p)
+
+    def answers():
+        try:
+            with socket.create_connection(("127.0.0.1", REDIS_PORT), 0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+    wait_for("redis-server answering PING", answers)
+    return p
+
+
+class Server:
+    def __init__(self, tech, *args, url=REDIS_URL):
+        self.name = f"{tech}-{len(procs)}"
+        self.err_path = os.path.join(TMP, self.name + ".err")
+        self.p = subprocess.Popen([f"{BIN}/{tech}", "-p", "0", "-a", "127.0.0.1", "-t", "0",
+                                   "-b", "64", "-q", "-R", url, *args],
+                                  stdout=subprocess.PIPE, stderr=open(self.err_path, "w"), text=True)
+        self.p.name, self.p.err_path = self.name, self.err_path
+        procs.append(self.p)
+        line = self.p.stdout.readline()
+        if not line.startswith("listening on http://"):
+            fail(f"{self.name} did not start: {line!r}")
+        self.port = int(line.rsplit(":", 1)[1].strip().strip("/"))
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def stats(self):
+        try:
+            with urllib.request.urlopen(self.base + "/stats", timeout=3) as res:
+                return json.load(res)
+        except (OSError, ValueError):
+            return None
+
+    def redis_state(self):
+        st = self.stats()
+        return st["redis"] if st else None
+
+    def wait_live(self, what):
+        return wait_for(f"{self.name} {what}: redis live",
+                        lambda: (self.redis_state() or {}).get("state") == "live" and self.redis_state())
+
+    def wait_newest(self, id_):
+        """Wait until this instance's mirror holds id_: a cursor from another
+        instance may run ahead of ours by the stream's read lag (core/README.md)."""
+        wait_for(f"{self.name} has id {id_}", lambda: (self.stats() or {}).get("newest_id", 0) >= id_)
+
+    def publish(self, data):
+        """(status, body, headers) of POST /publish."""
+        req = urllib.request.Request(self.base + "/publish", data=data.encode(), method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=5) as res:
+                return res.status, json.load(res), res.headers
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}"), e.headers
+
+    def publish_ok(self, data):
+        status, body, _ = self.publish(data)
+        if status != 200:
+            fail(f"{self.name}: publish answered {status} {body}")
+        return body["id"]
+
+    def alive(self):
+        return self.p.poll() is None
+
+
+class SseStream:
+    """A raw-socket SSE client: events as (id, event type, data)."""
+
+    def __init__(self, server, last_event_id=None):
+        self.sock = socket.create_connection(("127.0.0.1", server.port), 5)
+        head = "GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
+        if last_event_id is not None:
+            head += f"Last-Event-ID: {last_event_id}\r\n"
+        self.sock.sendall((head + "\r\n").encode())
+        self.buf = b""
+        self.events = []
+        self.in_body = False
+        self._fill_until(lambda: self.in_body, "the stream's head")
+
+    def _fill_until(self, done, what, seconds=5.0):
+        deadline = time.monotonic() + seconds
+        while not done():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                fail(f"SSE: {what}: not within {seconds} s (have {self.events})")
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                fail(f"SSE: {what}: the stream closed")
+            self.buf += chunk
+            self._parse()
+
+    def _parse(self):
+        if not self.in_body:
+            if b"\r\n\r\n" not in self.buf:
+                return
+            self.buf = self.buf.split(b"\r\n\r\n", 1)[1]
+            self.in_body = True
+        while b"\n\n" in self.buf:
+            block, self.buf = self.buf.split(b"\n\n", 1)
+            ev = {"id": None, "event": "message", "data": []}
+            for line in block.decode().split("\n"):
+                field, _, value = line.partition(": ")
+                if field in ("id", "event"):
+                    ev[field] = value
+                elif field == "data":
+                    ev["data"].append(value)
+            if ev["data"]:
+                self.events.append((int(ev["id"]), ev["event"], "\n".join(ev["data"])))
+
+    def until_id(self, last, what):
+        self._fill_until(lambda: any(e[0] >= last for e in self.events), what)
+        got, self.events = self.events, []
+        return got
+
+    def still_open(self):
+        self.sock.settimeout(0.05)
+        try:
+            return self.sock.recv(65536, socket.MSG_PEEK) != b""
+        except socket.timeout:
+            return True
+        except OSError:
+            return False
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def messages(events):
+    return [(i, d) for i, t, d in events if t == "message"]
+
+
+def longpoll(server, since):
+    with urllib.request.urlopen(f"{server.base}/poll?since={since}&timeout=5", timeout=8) as res:
+        return json.load(res)
+
+
+async def ws_replay(server, since, until):
+    import websockets
+    got = []
+    async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws?since={since}") as ws:
+        while not got or got[-1] < until:
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            if "id" in frame:
+                got.append(frame["id"])
+    return got
+
+
+def main():
+    for tool in ("redis-server",):
+        if not shutil.which(tool):
+            fail(f"{tool} is missing")
+    redis = start_redis(os.path.join(TMP, "redis-a"))
+    sse_a, sse_b = Server("sse"), Server("sse")
+    lp_a, lp_b = Server("longpoll"), Server("longpoll")
+    ws_a, ws_b = Server("websocket"), Server("websocket")
+    poll_a, poll_b = Server("polling"), Server("polling")
+    everyone = [sse_a, sse_b, lp_a, lp_b, ws_a, ws_b, poll_a, poll_b]
+    for s in everyone:
+        s.wait_live("at start")
+    # A new stream settles first (no publish for 2.5 s): wait for the first 200.
+    first = wait_for("the first publish after the stream settled",
+                     lambda: sse_a.publish("first")[0] == 200 and sse_a.stats()["newest_id"], 6)
+
+    # 1. one sequence for every instance.
+    ids = [s.publish_ok(f"from {s.name}") for s in everyone]
+    if ids != list(range(first + 1, first + 1 + len(everyone))):
+        fail(f"ids from {len(everyone)} instances are not one sequence: {ids}")
+    ok(f"{len(everyone)} instances of four servers share one id sequence: {ids}")
+
+    # 2. published on A, live on B.
+    sse_a.wait_newest(ids[-1])
+    sse_b.wait_newest(ids[-1])
+    live_b = SseStream(sse_b, last_event_id=ids[-1])
+    live_a = SseStream(sse_a, last_event_id=ids[-1])
+    n = sse_a.publish_ok("hello B")
+    got = messages(live_b.until_id(n, "an event published on A, at B's subscriber"))
+    if got != [(n, "hello B")]:
+        fail(f"B's subscriber got {got}, wanted [({n}, 'hello B')]")
+    live_a.until_id(n, "A's own subscriber")
+    ok("an event published on instance A reaches a subscriber of instance B")
+
+    # 3. a cursor seen on A, resumed on B: every later event exactly once.
+    cursor = ids[1]
+    for i in range(5):
+        n = lp_a.publish_ok(f"burst {i}")
+    want = list(range(cursor + 1, n + 1))
+    for s in (sse_b, lp_b, ws_b, poll_b):
+        s.wait_newest(n)
+    sse_resume = [e[0] for e in messages(SseStream(sse_b, last_event_id=cursor).until_id(n, "SSE resume"))]
+    if sse_resume != want:
+        fail(f"SSE Last-Event-ID {cursor} on B: got {sse_resume}, wanted {want}")
+    lp_resume = [e["id"] for e in longpoll(lp_b, cursor)["events"]]
+    if lp_resume != want:
+        fail(f"long-poll since={cursor} on B: got {lp_resume}, wanted {want}")
+    ws_resume = asyncio.run(ws_replay(ws_b, cursor, n))
+    if ws_resume != want:
+        fail(f"ws ?since={cursor} on B: got {ws_resume}, wanted {want}")
+    with urllib.request.urlopen(f"{poll_b.base}/poll?since={cursor}", timeout=5) as res:
+        poll_resume = [e["id"] for e in json.load(res)["events"]]
+    if poll_resume != want:
+        fail(f"short poll since={cursor} on B: got {poll_resume}, wanted {want}")
+    ok(f"a cursor seen on A resumes on B exactly once: SSE, long poll, ws and short poll all get "
+       f"{cursor + 1}..{n}")
+    live_b.until_id(n, "B's live subscriber during the burst")
+    live_a.until_id(n, "A's live subscriber during the burst")
+    before_kill = n
+
+    # 4. Redis killed: 503 everywhere, processes alive, subscribers connected.
+    redis.kill()
+    redis.wait(5)
+    for s in everyone:
+        wait_for(f"{s.name} sees Redis gone", lambda s=s: (s.redis_state() or {}).get("state") != "live")
+    # No busy loop: three more failed reconnects (0.2 + 0.4 + 0.8 s of
+    # backoff) cost next to no CPU.
+    cpu_before, reconnects = cpu_seconds(sse_b.p.pid), sse_b.redis_state()["reconnects"]
+    started = time.monotonic()
+    wait_for("three more reconnect attempts", lambda: sse_b.redis_state()["reconnects"] >= reconnects + 3, 5)
+    took, spent = time.monotonic() - started, cpu_seconds(sse_b.p.pid) - cpu_before
+    if took < 0.3 or spent > 0.25:
+        fail(f"three reconnect attempts took {took:.2f} s and {spent:.2f} s of CPU: no backoff")
+    for s in everyone:
+        status, body, headers = s.publish("into the void")
+        if status != 503 or "error" not in body or headers.get("Retry-After") is None:
+            fail(f"{s.name} with Redis dead: {status} {body} (Retry-After {headers.get('Retry-After')})")
+    if not all(s.alive() for s in everyone):
+        fail("an instance died with Redis")
+    if not (live_a.still_open() and live_b.still_open()):
+        fail("a subscriber was disconnected when Redis died")
+    if sse_b.stats()["subscribers"] < 1:
+        fail("B no longer counts its subscriber")
+    ok(f"Redis killed: publish answers 503 with a JSON error and Retry-After; instances and subscribers "
+       f"stay; three reconnects with backoff took {took:.1f} s and {spent * 1000:.0f} ms of CPU")
+
+    # 5. Redis back with its data; A was away (stopped) while B published.
+    os.kill(sse_a.p.pid, signal.SIGSTOP)
+    redis = start_redis(os.path.join(TMP, "redis-a"))
+    sse_b.wait_live("after Redis came back")
+    back = [sse_b.publish_ok(f"after the outage {i}") for i in range(3)]
+    if back != [before_kill + 1, before_kill + 2, before_kill + 3]:
+        fail(f"after Redis came back with its data the ids went on as {back}, not from {before_kill + 1}")
+    got_b = messages(live_b.until_id(back[-1], "B's old subscriber after the outage"))
+    if [e[0] for e in got_b] != back:
+        fail(f"B's subscriber got {got_b}")
+    os.kill(sse_a.p.pid, signal.SIGCONT)
+    sse_a.wait_live("after it was stopped")
+    got_a = messages(live_a.until_id(back[-1], "A's old subscriber catching up"))
+    if [e[0] for e in got_a] != back:
+        fail(f"A's subscriber, connected through the outage, got {got_a}, wanted {back}")
+    if sse_a.redis_state()["reconnects"] < 1:
+        fail("A caught up without reconnecting?")
+    ok("Redis back with its data: publishing works, ids go on, and A (away meanwhile) catches its "
+       "subscriber up from the stream, each event once")
+    for s in everyone:
+        s.wait_live("after Redis came back")
+    newest = back[-1]
+    old_epoch = sse_b.redis_state()["epoch"]
+
+    # 6. Redis back empty: a new epoch; ids continue above the old ones.
+    redis.kill()
+    redis.wait(5)
+    redis = start_redis(os.path.join(TMP, "redis-empty"))
+    for s in everyone:
+        s.wait_live("after Redis came back empty")
+    st = sse_b.redis_state()
+    if st["epoch"] == old_epoch or st["epoch_changes"] != 1:
+        fail(f"B did not see the new stream: {st}")
+    status, body, headers = sse_b.publish("too soon")
+    if status == 200 and st["settling"]:
+        fail("publishing was allowed while the new stream settled")
+    new_id = wait_for("a publish accepted on the new stream",
+                      lambda: (lambda r: r[0] == 200 and r[1]["id"])(sse_b.publish("new stream")), 6)
+    if new_id != newest + 1:
+        fail(f"the new stream's first id is {new_id}: it must follow the old newest {newest}")
+    sse_a.wait_newest(new_id)
+    resumed = messages(SseStream(sse_a, last_event_id=newest - 1).until_id(new_id, "old cursor on A"))
+    if [e[0] for e in resumed] != [newest, new_id]:
+        fail(f"Last-Event-ID {newest - 1} on A after the new stream: {resumed}")
+    fresh = Server("sse")
+    fresh.wait_live("fresh, on the new stream")
+    stream = SseStream(fresh, last_event_id=newest - 1)
+    got = stream.until_id(new_id, "old cursor on a fresh instance")
+    kinds = [(i, t) for i, t, _ in got]
+    if kinds != [(newest, "gap"), (new_id, "message")]:
+        fail(f"Last-Event-ID {newest - 1} on a fresh instance after the new stream: {got}")
+    ok(f"Redis back empty: new epoch seen, 503 while it settles, ids go on at {new_id}; an old cursor "
+       "resumes on an instance that kept the old events and is a gap on a fresh one")
+
+    # 7. a conflict: X knew ids 1..5 of its stream; Redis restarts empty while
+    #    X is stopped; a fresh Y makes the new stream from 1 and publishes.
+    url = REDIS_URL + "-conflict"
+    x = Server("sse", url=url)
+    x.wait_live("alone on its own keys")
+    wait_for("X's stream settled", lambda: x.publish("x0")[0] == 200, 6)
+    known = [x.publish_ok(f"x{i}") for i in range(1, 5)][-1]
+    x.wait_newest(known)
+    x_sub = SseStream(x, last_event_id=known)
+    os.kill(x.p.pid, signal.SIGSTOP)
+    redis.kill()
+    redis.wait(5)
+    redis = start_redis(os.path.join(TMP, "redis-empty-again"))
+    y = Server("sse", url=url)
+    y.wait_live("fresh, making the new stream")
+    reused = wait_for("Y's new stream settled",
+                      lambda: (lambda r: r[0] == 200 and r[1]["id"])(y.publish("y1")), 6)
+    if reused != 1:
+        fail(f"Y's new stream should start at 1 (Y knew nothing), not {reused}")
+    os.kill(x.p.pid, signal.SIGCONT)
+    st = wait_for("X sees the conflict", lambda: (lambda r: r and r["epoch_conflicts"] == 1 and
+                                                   r["state"] == "live" and r)(x.redis_state()))
+    wait_for("X's subscriber closed", lambda: not x_sub.still_open(), 3)
+    x.wait_newest(reused)
+    if x.stats()["newest_id"] != reused or x.stats()["oldest_id"] > reused:
+        fail(f"X does not mirror the new stream: {x.stats()}")
+    ok(f"a conflict (ids 1..{known} reused by a new stream): counted, feed emptied, subscribers "
+       f"closed, then the new stream mirrored ({st['epoch_changes']} epoch change)")
+    for s in everyone:
+        s.wait_live("after the last restart")
+    if not all(s.alive() for s in everyone + [fresh, x, y]):
+        fail("an instance died")
+
+    # SIGTERM: every instance leaves cleanly, status 0 (under SAN=1 that
+    # includes no leak and no sanitizer report).
+    for s in everyone + [fresh, x, y]:
+        s.p.terminate()
+    for s in everyone + [fresh, x, y]:
+        try:
+            status = s.p.wait(5)
+        except subprocess.TimeoutExpired:
+            fail(f"{s.name} still running 5 s after SIGTERM")
+        with open(s.err_path) as f:
+            report = "Sanitizer" in f.read()
+        if status != 0 or report:
+            fail(f"{s.name} exited with status {status} after SIGTERM" + (" and a sanitizer report" if report else ""))
+    ok("SIGTERM: every instance exits 0")
+    cleanup()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        cleanup()
