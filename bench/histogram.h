@@ -16,7 +16,8 @@
  * Interface:
  *   hist_init, hist_record, hist_merge
  *   hist_percentile   the value at a percentile (0..100)
- *   hist_mean, hist_count
+ *   hist_mean         the exact mean (the count is the field h->count)
+ *   struct histogram
  */
 #ifndef RTLAB_HISTOGRAM_H
 #define RTLAB_HISTOGRAM_H

@@ -16,14 +16,15 @@
  *                server_main
  *
  * Interface (inside core only):
- *   conn_new, conn_free        a connection for an accepted socket; its memory
- *   conn_watch, conn_arm       its io watcher's events; its one timer
- *   conn_mark_dirty            flush it before the loop sleeps
- *   conn_flush                 write what is queued (and linger, once closing)
- *   conn_log_answer            the log line of an answer, with its request
- *   conn_read, conn_input      read the socket; use the bytes read
- *   conn_on_io, conn_on_timeout the libev callbacks of a connection's watchers
+ *   conn_new, conn_free          a connection for an accepted socket; its memory
+ *   conn_watch, conn_arm         its io watcher's events; its one timer
+ *   conn_mark_dirty              flush it before the loop sleeps
+ *   conn_flush                   write what is queued (and linger, once closing)
+ *   conn_log_answer              the log line of an answer, with its request
+ *   conn_read, conn_input        read the socket; use the bytes read
+ *   conn_on_io, conn_on_timeout  the libev callbacks of a connection's watchers
  *   endpoint_preflight, endpoint_publish, endpoint_stats, endpoint_static
+ *                                the answers every server gives
  */
 #ifndef RTLAB_CONN_INTERNAL_H
 #define RTLAB_CONN_INTERNAL_H

@@ -27,7 +27,7 @@
  * core/feed_redis.c): there the ids come from outside, feed_publish_at adds
  * an event with a given id, and ids it jumps over count as gone (`dropped`).
  *
- * Interface: feed_new, feed_free, feed_publish, feed_newest, feed_oldest,
+ * Interface: feed_init, feed_free, feed_publish, feed_newest, feed_oldest,
  *            feed_since, feed_get, feed_publish_at, feed_skip_to.
  */
 #ifndef RTLAB_FEED_H

@@ -8,7 +8,6 @@ CORE_OBJS := \
 	$(B)/core/http.o \
 	$(B)/core/json.o \
 	$(B)/core/net.o \
-	$(B)/core/poll_batch.o \
 	$(B)/core/redis_cursor.o \
 	$(B)/core/request.o \
 	$(B)/core/server.o \

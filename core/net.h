@@ -2,7 +2,7 @@
  * core/net.h — the listening socket, and the socket options every
  * connection needs.
  *
- * Interface: net_listen, net_nonblock, net_peer_name.
+ * Interface: net_listen, net_accept.
  */
 #ifndef RTLAB_NET_H
 #define RTLAB_NET_H
@@ -15,10 +15,9 @@
  * Returns the fd, or -1 with a one-line reason in why[0..why_cap). */
 int net_listen(const char *addr, int port, int *bound_port, char *why, size_t why_cap);
 
-/* Make fd non-blocking. Returns 0 or -1. */
-int net_nonblock(int fd);
-
-/* "127.0.0.1:51234" (or "[::1]:51234") for the peer of fd, for the log. */
-void net_peer_name(int fd, char *out, size_t cap);
+/* Accept one pending connection: a non-blocking, close-on-exec socket with
+ * TCP_NODELAY set. Returns the fd, or -1 with errno as accept() sets it
+ * (EAGAIN: none pending; EMFILE, ENFILE: out of descriptors). */
+int net_accept(int listen_fd);
 
 #endif

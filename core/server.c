@@ -19,18 +19,14 @@
 #include "conn_internal.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <time.h>
-#include <unistd.h>
+#include <unistd.h>                 /* getopt, as POSIX has it */
 
 #include "feed_redis.h"
 #include "net.h"
@@ -88,7 +84,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
     struct server *s = (struct server *)((char *)w - offsetof(struct server, listen_io));
     (void)revents;
     for (int i = 0; i < 256; i++) {                /* bounded: let other work run too */
-        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = net_accept(s->listen_fd);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -100,8 +96,6 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
             }
             return;                               /* EAGAIN: none left */
         }
-        int one = 1;                              /* small event writes must not wait (Nagle) */
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         if (!conn_new(s, fd)) close(fd);
     }
 }
@@ -214,16 +208,36 @@ static long long flag_number(char flag, const char *value, long long min, long l
     return v;
 }
 
+/* The path of the running binary into self[0..cap). Linux says it in
+ * /proc/self/exe. POSIX has no such thing, so elsewhere (and with PORTABLE)
+ * argv[0] is used when it holds a slash ("bin/polling", "./polling", an
+ * absolute path), resolved by realpath; a server started through $PATH has
+ * none. Returns 0, or -1 when the path is unknown. */
+static int self_path(const char *argv0, char *self, size_t cap)
+{
+#if defined(__linux__) && !defined(PORTABLE)
+    ssize_t n = readlink("/proc/self/exe", self, cap - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        return 0;
+    }
+#endif
+    char resolved[PATH_MAX];
+    if (!argv0 || !strchr(argv0, '/') || !realpath(argv0, resolved)) return -1;
+    if (strlen(resolved) >= cap) return -1;
+    memcpy(self, resolved, strlen(resolved) + 1);
+    return 0;
+}
+
 /* The web root next to the binary (bin/polling → ../web), so a server started
- * from any directory still finds the demo page. */
-static const char *default_web_root(void)
+ * from any directory still finds the demo page; "web" (in the current
+ * directory) when the binary's path is unknown. */
+static const char *default_web_root(const char *argv0)
 {
     static char path[PATH_MAX];
     char self[PATH_MAX - 16];   /* room left for "/web" */
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) return "web";
-    self[n] = '\0';
-    for (int up = 0; up < 3; up++) {             /* bin/x, bin/san/x */
+    if (self_path(argv0, self, sizeof self) < 0) return "web";
+    for (int up = 0; up < 4; up++) {             /* bin/x, bin/san/x, bin/lesson-04/student/x */
         char *slash = strrchr(self, '/');
         if (!slash) break;
         *slash = '\0';
@@ -270,6 +284,11 @@ static void raise_fd_limit(void)
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
+#ifdef OPEN_MAX
+        /* macOS refuses an unlimited rlim_max here: OPEN_MAX is its ceiling. */
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0) return;
+        rl.rlim_cur = OPEN_MAX < rl.rlim_max ? OPEN_MAX : rl.rlim_max;
+#endif
         setrlimit(RLIMIT_NOFILE, &rl);
     }
 }
@@ -290,7 +309,7 @@ int server_main(const struct technique *tech, int argc, char **argv)
         .tick_ms = 1000, .feed_size = 1024, .out_cap = DEFAULT_OUT_CAP,
     };
     if (parse_flags(s, tech, argc, argv) < 0) return 1;
-    if (!s->cfg.web_root) s->cfg.web_root = default_web_root();
+    if (!s->cfg.web_root) s->cfg.web_root = default_web_root(argv[0]);
     signal(SIGPIPE, SIG_IGN);             /* a write to a closed socket returns EPIPE instead */
     raise_fd_limit();
 

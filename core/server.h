@@ -24,12 +24,17 @@
  * how it holds a connection open, and `publish`, which delivers a new event
  * to the clients waiting for it.
  *
- * Life of a connection:
+ * Life of a connection (enum conn_state):
  *
  *   CONN_HEAD ──request──▶ answered at once ──keep-alive──▶ CONN_HEAD
- *       │                        └──close──▶ CONN_CLOSING ──drained──▶ freed
- *       └──▶ conn_hold() ──▶ CONN_HELD (parked poll, stream, WebSocket)
- *                 └──conn_respond()──▶ back to CONN_HEAD (or CLOSING)
+ *       │                        └──close──▶ CONN_CLOSING ──written, peer's EOF──▶ CONN_CLOSED
+ *       ├──▶ conn_hold() ──▶ CONN_HELD (parked poll, event stream)
+ *       │         └──conn_respond()──▶ back to CONN_HEAD (or CLOSING)
+ *       └──▶ conn_upgrade() ──▶ CONN_UPGRADED (WebSocket: every byte to on_data)
+ *
+ *   From any state, conn_close() (the peer left, an error, a drop past the
+ *   out cap) ──▶ CONN_CLOSED: the socket is closed at once, on_close has
+ *   run, and the memory is freed once the current loop pass ends.
  *
  * Writes never happen inside a callback that queued them: queued bytes mark
  * the connection dirty and every dirty connection is flushed once, just
@@ -40,13 +45,23 @@
  *
  * Interface (for the technique files):
  *   struct technique          the callbacks and settings of one technique
+ *   struct conn, struct server  a connection; the server (feed, stats, config)
  *   server_main               parse the common flags, listen, run the loop
  *   conn_respond              a whole answer with a body
  *   conn_respond_head         only the head; the body follows via conn_send*
- *   conn_send, conn_send_chunk queue bytes (own copy, or a shared reference)
- *   conn_hold, conn_hold_timeout, conn_upgrade, conn_close, conn_error
+ *   conn_finish               end a request whose body was queued by hand
+ *   conn_error                an error answer {"error":...}, maybe closing
+ *   conn_method_not_allowed   405 with its Allow field
+ *   conn_send, conn_send_chunk  queue bytes (own copy, or a shared reference);
+ *                             a backlog past the out cap drops the client
+ *   conn_queue_chunk          queue shared bytes the client asked for: no cap
+ *   conn_hold, conn_hold_timeout  hold a request open; its own timer
+ *   conn_upgrade              leave HTTP: every later byte to on_data
+ *   conn_close, conn_close_after_write  close now; close once written
  *   server_publish            add an event to the feed and deliver it
- *   server_log
+ *   server_log                a line on stderr, unless -q
+ *   req_path_is, req_method_is  compare a request's path, method
+ *   server_query_since        the `since` cursor of a query string
  */
 #ifndef RTLAB_SERVER_H
 #define RTLAB_SERVER_H
@@ -246,9 +261,6 @@ struct feed_event *server_publish(struct server *s, const char *data, size_t len
 /* printf-style line on stderr, prefixed with the technique's name, unless -q. */
 void server_log(struct server *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-
-/* Seconds since the loop started (ev_now), for timing. */
-static inline double server_now(struct server *s) { return ev_now(s->loop); }
 
 /* 1 when the request's path (method) is exactly this string. */
 int req_path_is(const struct http_request *req, const char *path);

@@ -31,7 +31,9 @@
  * Its neighbour: sse/sse.c keeps the response open for *many* events
  * instead of one. `diff -u longpoll/longpoll.c sse/sse.c` shows that step.
  */
+#include <assert.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "poll_batch.h"
 #include "server.h"
@@ -41,6 +43,80 @@
 #define DEFAULT_PORT 8002
 #define DEFAULT_TIMEOUT 25      /* s a poll is held when the client names none */
 #define MAX_TIMEOUT 60          /* s at most: proxies often cut idle requests near 60 s */
+
+/* ==== The answer: every kept event after the cursor ==== */
+
+/* Read the request's cursor (?since=N; absent means 0: everything kept).
+ * When it is not a number, or is ahead of the newest event (a client from
+ * before a server restart), answer 400 (with "newest" in the body, so the
+ * client can start over) and return -1. Else set *since and return 0. */
+static int read_since(struct conn *c, const struct http_request *req, uint64_t *since)
+{
+    const struct feed *f = &c->srv->feed;
+    uint64_t first;
+    *since = 0;
+    if (server_query_since(req, since) < 0) {
+        conn_error(c, 400, "since must be a number: the id of the last event you have", 0);
+        return -1;
+    }
+    if (feed_since(f, *since, &first) == FEED_AHEAD) {
+        char body[160];
+        int n = snprintf(body, sizeof body,
+                         "{\"error\":\"since is ahead of the newest event\",\"status\":400,"
+                         "\"newest\":%llu}\n", (unsigned long long)feed_newest(f));
+        conn_respond(c, 400, "application/json", "Cache-Control: no-store\r\n", body, (size_t)n);
+        return -1;
+    }
+    return 0;
+}
+
+/* The answer's body for `since`, in a new chunk of exactly its size (one
+ * reference, the caller's); *count is set to the events in it. */
+static struct chunk *build_answer(const struct feed *f, uint64_t since, size_t *count)
+{
+    struct chunk *body = chunk_new(poll_batch_size(f, since));
+    long n = poll_batch_encode(body->data, body->cap, f, since, count);
+    assert(n > 0);                                     /* sized just above */
+    body->len = (size_t)n;
+    return body;
+}
+
+/* Queue the answer `body`, holding `count` events, and end the request. */
+static void send_answer(struct conn *c, struct chunk *body, size_t count)
+{
+    struct server *s = c->srv;
+    s->stats.deliveries += count;
+    if (count == 0) s->stats.empty_answers++;
+    conn_respond_head(c, 200, "application/json", (long long)body->len,
+                      "Cache-Control: no-store\r\n");
+    if (!c->head_only) conn_queue_chunk(c, body);      /* an answer, not a backlog: never capped */
+    conn_finish(c);
+}
+
+/* The last answer built, and the cursor and feed position it was built
+ * for. When a publish wakes a thousand parked polls that all named the same
+ * cursor, the answer is built once and shared by all of them: every out
+ * queue holds a reference to the one chunk. */
+static struct {
+    struct chunk *body;         /* the answer; this reference is the memo's own */
+    uint64_t since, newest;     /* the cursor it answers, the newest event then */
+    size_t count;               /* events in it */
+} memo;
+
+/* Answer 200 with the events after `since` and end the request: with the
+ * memo when it was built for this cursor and this feed, else with a new
+ * answer that becomes the memo. */
+static void answer(struct conn *c, uint64_t since)
+{
+    const struct feed *f = &c->srv->feed;
+    if (!memo.body || memo.since != since || memo.newest != feed_newest(f)) {
+        chunk_unref(memo.body);
+        memo.body = build_answer(f, since, &memo.count);
+        memo.since = since;
+        memo.newest = feed_newest(f);
+    }
+    send_answer(c, memo.body, memo.count);
+}
 
 /* ==== Connections ==== */
 
@@ -105,15 +181,15 @@ static int on_request(struct conn *c, const struct http_request *req, const char
     }
     uint64_t since;
     double timeout;
-    if (poll_since(c, req, &since) < 0) return 1;     /* answered 400 */
+    if (read_since(c, req, &since) < 0) return 1;     /* answered 400 */
     if (poll_timeout(req, &timeout) < 0) {
         conn_error(c, 400, "timeout must be a number of seconds", 0);
         return 1;
     }
     /* Check, then park, with no return to the loop in between: no publish
      * can slip past (see "the lost wake-up" above). */
-    if (poll_has_news(c->srv, since) || timeout == 0) {
-        poll_answer(c, since);
+    if (poll_batch_has_news(&c->srv->feed, since) || timeout == 0) {
+        answer(c, since);
         return 1;
     }
     struct poller *p = (struct poller *)c;
@@ -130,12 +206,12 @@ static int on_request(struct conn *c, const struct http_request *req, const char
 static void deliver(struct poller *p)
 {
     unpark(p);
-    poll_answer(&p->conn, p->since);                   /* ends the request: keep-alive again */
+    answer(&p->conn, p->since);                        /* ends the request: keep-alive again */
 }
 
 /* A new event is in the feed: wake every parked poller, in one pass. Each
  * gets the event (and anything else it missed); they all named the same
- * cursor, so poll_answer builds the answer once and shares it. */
+ * cursor, so answer() builds the answer once and shares it (the memo). */
 static void publish(struct server *s, struct feed_event *ev)
 {
     (void)s;

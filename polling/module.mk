@@ -1,8 +1,18 @@
-# polling/ — the short-polling server and its tests.
+# polling/ — the short-polling server, its batch encoder and their tests.
 PROGRAMS += $(BIN)/polling
 
-$(BIN)/polling: $(B)/polling/polling.o $(CORE_OBJS)
+# The batch encoder is pure; long polling links it too (longpoll/module.mk),
+# and finds its header through -Ipolling.
+POLL_BATCH_OBJS := $(B)/polling/poll_batch.o
+
+$(BIN)/polling: $(B)/polling/polling.o $(POLL_BATCH_OBJS) $(CORE_OBJS)
 	$(LINK)
+
+UNIT_TESTS += $(BIN)/tests/test_poll_batch
+$(B)/tests/unit/test_poll_batch.o: CPPFLAGS += -Ipolling
+$(BIN)/tests/test_poll_batch: $(B)/tests/unit/test_poll_batch.o $(POLL_BATCH_OBJS) \
+		$(B)/core/feed.o $(B)/core/buf.o $(B)/core/json.o
+	$(LINK_TEST)
 
 NET_TESTS += $(BIN)/tests/test_polling_net
 $(BIN)/tests/test_polling_net: $(B)/tests/integration/test_polling_net.o $(TEST_SUPPORT_OBJS)

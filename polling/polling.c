@@ -15,8 +15,9 @@
  * charts show both costs.
  *
  * Spec: RFC 9112 (HTTP/1.1 messages), RFC 9110 (semantics). The answer's
- * format and the `since` cursor are the contract in DESIGN.md; the batch
- * itself is built by core/poll_batch.c, shared with long polling.
+ * format and the `since` cursor are the contract in DESIGN.md; the body is
+ * written by the pure encoder in polling/poll_batch.c, which long polling
+ * links too.
  *
  * Its neighbour: longpoll/longpoll.c is this file plus one idea, parking a
  * request until there is something to say. `diff -u polling/polling.c
@@ -25,7 +26,9 @@
  * Everything that is not the technique (sockets, the request parser,
  * keep-alive, /publish, /stats, static files) is in core/.
  */
+#include <assert.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "poll_batch.h"
 #include "server.h"
@@ -33,6 +36,64 @@
 /* ==== Constants ==== */
 
 #define DEFAULT_PORT 8001
+
+/* ==== The answer: every kept event after the cursor ==== */
+
+/* Read the request's cursor (?since=N; absent means 0: everything kept).
+ * When it is not a number, or is ahead of the newest event (a client from
+ * before a server restart), answer 400 (with "newest" in the body, so the
+ * client can start over) and return -1. Else set *since and return 0. */
+static int read_since(struct conn *c, const struct http_request *req, uint64_t *since)
+{
+    const struct feed *f = &c->srv->feed;
+    uint64_t first;
+    *since = 0;
+    if (server_query_since(req, since) < 0) {
+        conn_error(c, 400, "since must be a number: the id of the last event you have", 0);
+        return -1;
+    }
+    if (feed_since(f, *since, &first) == FEED_AHEAD) {
+        char body[160];
+        int n = snprintf(body, sizeof body,
+                         "{\"error\":\"since is ahead of the newest event\",\"status\":400,"
+                         "\"newest\":%llu}\n", (unsigned long long)feed_newest(f));
+        conn_respond(c, 400, "application/json", "Cache-Control: no-store\r\n", body, (size_t)n);
+        return -1;
+    }
+    return 0;
+}
+
+/* The answer's body for `since`, in a new chunk of exactly its size (one
+ * reference, the caller's); *count is set to the events in it. */
+static struct chunk *build_answer(const struct feed *f, uint64_t since, size_t *count)
+{
+    struct chunk *body = chunk_new(poll_batch_size(f, since));
+    long n = poll_batch_encode(body->data, body->cap, f, since, count);
+    assert(n > 0);                                     /* sized just above */
+    body->len = (size_t)n;
+    return body;
+}
+
+/* Queue the answer `body`, holding `count` events, and end the request. */
+static void send_answer(struct conn *c, struct chunk *body, size_t count)
+{
+    struct server *s = c->srv;
+    s->stats.deliveries += count;
+    if (count == 0) s->stats.empty_answers++;
+    conn_respond_head(c, 200, "application/json", (long long)body->len,
+                      "Cache-Control: no-store\r\n");
+    if (!c->head_only) conn_queue_chunk(c, body);      /* an answer, not a backlog: never capped */
+    conn_finish(c);
+}
+
+/* Answer 200 with the events after `since` and end the request. */
+static void answer(struct conn *c, uint64_t since)
+{
+    size_t count;
+    struct chunk *body = build_answer(&c->srv->feed, since, &count);
+    send_answer(c, body, count);
+    chunk_unref(body);
+}
 
 /* ==== The technique's endpoint: GET /poll ==== */
 
@@ -47,8 +108,8 @@ static int on_request(struct conn *c, const struct http_request *req, const char
         return 1;
     }
     uint64_t since;
-    if (poll_since(c, req, &since) < 0) return 1;     /* answered 400 */
-    poll_answer(c, since);                             /* at once, even when empty */
+    if (read_since(c, req, &since) < 0) return 1;     /* answered 400 */
+    answer(c, since);                                  /* at once, even when empty */
     return 1;
 }
 

@@ -22,6 +22,10 @@
 # build, bin, .git and bench/results. Prints one line per broken anchor
 # (file of the prose, the anchor, how many lines it matched) and exits 1
 # when there is any; exit 0 and a count when all hold.
+#
+# Then the same for the headers' contracts: scripts/check-interfaces.py
+# checks that every name in every header's "Interface:" list is declared in
+# that header, and this script fails when either check does.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -61,5 +65,9 @@ while IFS= read -r md; do
 done <"$tmp.files"
 rm -f "$tmp.files"
 
-echo "result: $checked anchors checked, $broken broken"
-[ $broken -eq 0 ]
+interfaces=0
+python3 scripts/check-interfaces.py >"$tmp" || interfaces=1
+grep -v '^result:' "$tmp"
+
+echo "result: $checked anchors checked, $broken broken; $(sed -n 's/^result: //p' "$tmp")"
+[ $broken -eq 0 ] && [ $interfaces -eq 0 ]

@@ -75,3 +75,6 @@ $(BIN)/tests/adv_chaos: $(B)/tests/adversarial/chaos.o $(ADV_OBJS) $(B)/core/utf
 # ---- valgrind: the servers under memcheck while hostile and vanishing
 # clients drive them (not under SAN=1: sanitized binaries cannot run there) ----
 SLOW_TESTS += tests/valgrind/run-valgrind.sh
+
+# ---- PORTABLE=1 only: the portable servers take the POSIX fallbacks ----
+PORTABLE_TESTS += tests/e2e/portable_check.sh

@@ -509,15 +509,6 @@ static void put_uint(struct writer *w, unsigned long long n)
     put(w, digits + i, sizeof digits - i);
 }
 
-/* The Connection field (RFC 9110 §7.6.1). A 101 names "Upgrade" instead:
- * RFC 9110 §7.8 says the upgrade option must be listed there, and the
- * connection is no longer HTTP, so keep-alive or close means nothing. */
-static const char *connection_value(const struct http_response *r)
-{
-    if (r->status == 101) return "Upgrade";
-    return r->keep_alive ? "keep-alive" : "close";
-}
-
 int http_write_response_head(char *out, size_t cap, const struct http_response *r)
 {
     struct writer w = { out, cap, 0, 0 };
@@ -541,8 +532,10 @@ int http_write_response_head(char *out, size_t cap, const struct http_response *
         put_uint(&w, (unsigned long long)r->content_length);
         PUT_LITERAL(&w, "\r\n");
     }
+    /* The Connection field (RFC 9110 §7.6.1). (A 101 would name "Upgrade"
+     * here; websocket/websocket.c writes its 101 head itself.) */
     PUT_LITERAL(&w, "Access-Control-Allow-Origin: *\r\nConnection: ");
-    put_str(&w, connection_value(r));
+    put_str(&w, r->keep_alive ? "keep-alive" : "close");
     PUT_LITERAL(&w, "\r\n");
     if (r->extra) put_str(&w, r->extra);
     PUT_LITERAL(&w, "\r\n");
@@ -552,23 +545,17 @@ int http_write_response_head(char *out, size_t cap, const struct http_response *
 const char *http_reason(int status)
 {
     switch (status) {
-    case 101: return "Switching Protocols";
     case 200: return "OK";
     case 204: return "No Content";
-    case 304: return "Not Modified";
     case 400: return "Bad Request";
-    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
     case 426: return "Upgrade Required";
-    case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
     case 505: return "HTTP Version Not Supported";
     default:  return "Unknown";
     }

@@ -8,6 +8,7 @@
  * shared by all four servers, so these tests stand for them all.
  */
 #include <check.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,6 +360,23 @@ START_TEST(connection_close_honoured)
 }
 END_TEST
 
+/* Without -w, the server finds the demo page (web/ beside bin/) from any
+ * working directory, here "/": through /proc/self/exe on Linux, through
+ * argv[0] elsewhere. */
+START_TEST(default_web_root_from_any_directory)
+{
+    char bin[PATH_MAX];
+    const char *rel = getenv("RTLAB_BIN");
+    ck_assert_ptr_nonnull(realpath(rel && *rel ? rel : "bin", bin));
+    setenv("RTLAB_BIN", bin, 1);              /* this test runs in its own process */
+    ck_assert_int_eq(chdir("/"), 0);
+    start_default();
+    ck_assert_int_eq(ask("GET / HTTP/1.1\r\nHost: t\r\n\r\n"), 200);
+    ck_assert_ptr_nonnull(strstr(reply.body, "<!doctype html>"));
+    stop();
+}
+END_TEST
+
 static Suite *polling_suite(void)
 {
     Suite *s = suite_create("polling over sockets");
@@ -381,6 +399,7 @@ static Suite *polling_suite(void)
     tcase_add_test(t, slow_client_delays_nobody);
     tcase_add_test(t, sigterm_exits_cleanly);
     tcase_add_test(t, connection_close_honoured);
+    tcase_add_test(t, default_web_root_from_any_directory);
     suite_add_tcase(s, t);
     return s;
 }
