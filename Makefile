@@ -2,6 +2,7 @@
 #
 #   make            build every server and tool into bin/
 #   make run        start the four servers and print the demo's URL
+#   make cluster    redis + 2 x 4 servers + nginx (TLS, HTTP/2), one origin (cluster/)
 #   make test       every test: unit, integration, real clients, lessons, bench smoke
 #   make bench      the comparison charts (QUICK=1 for a one-minute run)
 #   make lesson N=01  grade a student's lesson

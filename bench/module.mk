@@ -15,7 +15,16 @@ PROGRAMS += \
 	$(BIN)/loadgen \
 	$(BIN)/baseline
 
-$(BIN)/loadgen: $(B)/bench/loadgen.o $(BENCH_OBJS)
+# loadgen in parts (bench/loadgen.h says which does what).
+LOADGEN_OBJS := \
+	$(B)/bench/loadgen.o \
+	$(B)/bench/lg_client.o \
+	$(B)/bench/lg_technique.o \
+	$(B)/bench/lg_publisher.o \
+	$(B)/bench/lg_proc.o \
+	$(B)/bench/lg_report.o
+
+$(BIN)/loadgen: $(LOADGEN_OBJS) $(BENCH_OBJS)
 	$(LINK)
 $(BIN)/baseline: $(B)/bench/baseline.o
 	$(LINK)
@@ -55,11 +64,16 @@ SLOW_TESTS += \
 #                        needs root; bench/net/)
 #   SCALE=1              instead: as many idle subscribers as the machine allows,
 #                        up to 100 000, memory per connection (bench/scale/)
+#   CLUSTER=1            instead: one process against two behind Redis (latency,
+#                        deliveries per CPU-s), 100 000 subscribers over several
+#                        processes (bench/cluster/)
 bench: deps-bench all
 ifneq ($(NET),)
 	@bench/net/deps.sh && QUICK=$(QUICK) BIN=$(BIN) bench/net/run.sh $(NET)
 else ifeq ($(SCALE),1)
 	@QUICK=$(QUICK) BIN=$(BIN) bench/scale/run.sh
+else ifeq ($(CLUSTER),1)
+	@scripts/deps.sh cluster && QUICK=$(QUICK) BIN=$(BIN) bench/cluster/run.sh
 else
 	@QUICK=$(QUICK) BIN=$(BIN) bench/run.sh
 	@if [ "$(PEERS)" = 1 ]; then \

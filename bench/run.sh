@@ -8,6 +8,13 @@
 #   BIN=bin        where the binaries are (make passes $(BIN))
 #   BENCH_OUT=DIR  write there instead of bench/results/<time>/ + latest link
 #   BENCH_TECHS, BENCH_CLIENTS, BENCH_DURATION  narrow the sweep (the smoke test does)
+#   BENCH_REPEATS=N  runs per point (3; QUICK=1: 1); the charts draw the median
+#                    and the min-max spread
+#   BENCH_RETRIES=N  a run loadgen marks noisy (other programs took at least
+#                    BENCH_NOISE_LIMIT of a CPU, default 0.25; 0 marks every run)
+#                    is discarded and run again, at most N times (2; QUICK=1: 1);
+#                    then kept, marked noisy
+#   BENCH_STRICT=1   instead of keeping it: refuse, stop the sweep and say why
 #
 # The server runs on CPU 1 and loadgen on CPU 0 (taskset), so they do not
 # fight over one core; every run's JSON records the CPUs each was allowed.
@@ -37,6 +44,13 @@ else
     LOAD_RATES="200"
     DURATION=${BENCH_DURATION:-4}
 fi
+
+REPEATS=${BENCH_REPEATS:-3}
+[ -n "$QUICK" ] && REPEATS=${BENCH_REPEATS:-1}
+RETRIES=${BENCH_RETRIES:-2}
+[ -n "$QUICK" ] && RETRIES=${BENCH_RETRIES:-1}
+NOISE_LIMIT=${BENCH_NOISE_LIMIT:-0.25}
+STRICT=${BENCH_STRICT:-}
 
 # ---- where results go ----
 if [ -n "${BENCH_OUT:-}" ]; then
@@ -123,14 +137,16 @@ TOTAL=$(wc -l <"$PLAN")
     echo "kernel: $(uname -sr)"
     echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') × $NCPU"
     echo "pinning: $PINNING"
+    echo "cpu MHz now: $(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
     echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine makes every number noisier)"
+    echo "repeats: $REPEATS per point (median drawn, min-max spread); a run is noisy when other programs and steal took more than $NOISE_LIMIT of a CPU; up to $RETRIES re-runs each${STRICT:+, then refused (BENCH_STRICT)}"
     echo "sweep: clients {$CLIENTS} × rates {$SWEEP_RATES}/s, plus $LOAD_CLIENTS clients × {$LOAD_RATES}/s; $DURATION s each; payload $PAYLOAD B; poll interval $POLL_MS ms"
     echo "techniques run:$RUNNABLE"
     echo "techniques skipped (binary missing):${SKIPPED:- none}"
     [ -n "$LIMITED" ] && echo "client counts left out (RLIMIT_NOFILE $FD_LIMIT):$LIMITED"
 } >"$OUT/env.txt"
 
-echo "bench: $TOTAL runs, $DURATION s each (QUICK=${QUICK:-0}); results in $OUT"
+echo "bench: $TOTAL points × $REPEATS runs, $DURATION s each (QUICK=${QUICK:-0}); results in $OUT"
 
 # ---- one run ----
 SPID=""
@@ -160,43 +176,109 @@ start_server() {
     [ -n "$PORT" ]
 }
 
+# csv_get FILE NAME: column NAME (by the header's names) of FILE's last row.
+csv_get() {
+    awk -F, -v n="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == n) c = i; next } END { if (c) print $c }' "$1"
+}
+
+# keep_row FROM TO: append FROM's last row to TO (with FROM's header when TO is new).
+keep_row() {
+    [ -s "$2" ] || head -1 "$1" >"$2"
+    tail -1 "$1" >>"$2"
+}
+
+# One line of what came out, from the run's CSV row.
+say_row() {
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } {
+        printf "p50 %.2f ms  p99 %.2f ms  max %.2f ms  lost %d", $c["lat_p50_us"]/1000, $c["lat_p99_us"]/1000, $c["lat_max_us"]/1000, $c["lost"]
+        if ($c["lost"] > 0) printf "  <<<<<< LOST DELIVERIES"
+        if ($c["subscribed"] < $c["clients"]) printf "  <<<<<< ONLY %d OF %d SUBSCRIBED", $c["subscribed"], $c["clients"]
+        if ($c["loadgen_busy"] > 0.9) printf "  (loadgen busy %.0f%%)", $c["loadgen_busy"] * 100
+        if ($c["noisy"] == "true") printf "  (NOISY: others took %.0f%% of a CPU)", ($c["other_cpu_share"] + $c["steal_share"]) * 100
+        printf "\n" }' "$1"
+}
+
+# one_run NAME T C R K: one run into $log.*; 0 when loadgen and the server
+# were fine. Appends nothing to the results yet.
+one_run() {
+    log="$OUT/logs/$1-c$3-r$4-k$5"
+    rm -f "$log.csv" "$log.dist"
+    if ! start_server "$1" "$log.server.log"; then
+        echo "FAILED: $1 did not say where it listens (see $log.server.log)"
+        stop_server
+        return 1
+    fi
+    # shellcheck disable=SC2086  # $LG_PIN is meant to split
+    timeout -k 5 $((DURATION + 120)) $LG_PIN "$BIN/loadgen" -q -T "$2" -L "$1" -u "http://127.0.0.1:$PORT/" \
+        -c "$3" -r "$4" -d "$DURATION" -s $PAYLOAD -i $POLL_MS -P "$SPID" -N "$NOISE_LIMIT" \
+        -C "$log.csv" -D "$log.dist" >"$log.json" 2>"$log.loadgen.log"
+    rc=$?
+    alive=1
+    kill -0 "$SPID" 2>/dev/null || alive=0
+    stop_server
+    if [ $alive -eq 0 ]; then
+        echo "SERVER DIED during the run (see $log.server.log); reproduce with:"
+        echo "    $1 -p 0 -q -t 0 & $BIN/loadgen -T $2 -u http://127.0.0.1:PORT/ -c $3 -r $4 -d $DURATION -s $PAYLOAD -i $POLL_MS"
+        return 1
+    fi
+    if [ $rc -ne 0 ] || [ ! -s "$log.csv" ]; then
+        echo "loadgen FAILED (exit $rc): $(tail -1 "$log.loadgen.log")"
+        return 1
+    fi
+    return 0
+}
+
 n=0
 FAILED=0
+DISCARDED=0
+REFUSED=""
+: >"$OUT/discarded.txt"
 while read -r name t c r; do
     n=$((n + 1))
-    printf 'run %d/%d: %s c=%s r=%s ... ' "$n" "$TOTAL" "$name" "$c" "$r"
-    log="$OUT/logs/$name-c$c-r$r"
-    if ! start_server "$name" "$log.server.log"; then
-        echo "FAILED: $name did not say where it listens (see $log.server.log)"
-        FAILED=$((FAILED + 1))
-        stop_server
-        continue
+    dists=""
+    k=1
+    while [ $k -le "$REPEATS" ]; do
+        try=0
+        while :; do
+            printf 'run %d/%d: %s c=%s r=%s%s ... ' "$n" "$TOTAL" "$name" "$c" "$r" \
+                "$([ "$REPEATS" -gt 1 ] && echo " ($k/$REPEATS)")$([ $try -gt 0 ] && echo " retry $try")"
+            if ! one_run "$name" "$t" "$c" "$r" "$k"; then
+                FAILED=$((FAILED + 1))
+                break
+            fi
+            say_row "$log.csv"
+            noisy=$(csv_get "$log.csv" noisy)
+            if [ "$noisy" = true ] && [ $try -lt "$RETRIES" ]; then
+                share=$(awk -v a="$(csv_get "$log.csv" other_cpu_share)" -v b="$(csv_get "$log.csv" steal_share)" 'BEGIN { printf "%.0f", (a + b) * 100 }')
+                echo "$name c=$c r=$r run $k: other programs and steal took $share% of a CPU (limit $(awk -v l="$NOISE_LIMIT" 'BEGIN { printf "%.0f", l * 100 }')%), load average $(csv_get "$log.csv" loadavg_1m)" >>"$OUT/discarded.txt"
+                keep_row "$log.csv" "$OUT/discarded.csv"
+                cat "$log.json" >>"$OUT/discarded.jsonl"
+                DISCARDED=$((DISCARDED + 1))
+                try=$((try + 1))
+                continue
+            fi
+            if [ "$noisy" = true ] && [ -n "$STRICT" ]; then
+                REFUSED="$name c=$c r=$r"
+                break
+            fi
+            keep_row "$log.csv" "$OUT/runs.csv"
+            cat "$log.json" >>"$OUT/runs.jsonl"
+            [ "$c" = "$LOAD_CLIENTS" ] && dists="$dists $(csv_get "$log.csv" lat_p99_us):$log.dist"
+            break
+        done
+        [ -n "$REFUSED" ] && break
+        k=$((k + 1))
+    done
+    if [ -n "$REFUSED" ]; then
+        echo "bench: ******** REFUSED: $REFUSED was still noisy after $RETRIES re-runs (see $OUT/discarded.txt):"
+        echo "bench: ******** this machine is too busy to measure; stop what else runs, or leave out BENCH_STRICT ********"
+        break
     fi
-    dist=""
-    [ "$c" = "$LOAD_CLIENTS" ] && dist="-D $OUT/data/dist-$name-c$c-r$r.dat"
-    # shellcheck disable=SC2086  # $LG_PIN and $dist are meant to split
-    timeout -k 5 $((DURATION + 120)) $LG_PIN "$BIN/loadgen" -q -T "$t" -L "$name" -u "http://127.0.0.1:$PORT/" \
-        -c "$c" -r "$r" -d "$DURATION" -s $PAYLOAD -i $POLL_MS -P "$SPID" \
-        -o "$OUT/runs.jsonl" -C "$OUT/runs.csv" $dist >"$log.json" 2>"$log.loadgen.log"
-    rc=$?
-    if ! kill -0 "$SPID" 2>/dev/null; then
-        echo "SERVER DIED during the run (see $log.server.log); reproduce with:"
-        echo "    $name -p 0 -q -t 0 & $BIN/loadgen -T $t -u http://127.0.0.1:PORT/ -c $c -r $r -d $DURATION -s $PAYLOAD -i $POLL_MS"
-        FAILED=$((FAILED + 1))
+    # The distribution chart shows the repeat with the median p99.
+    if [ -n "$dists" ]; then
+        pick=$(echo $dists | tr ' ' '\n' | sort -t: -k1,1g | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }')
+        cp "${pick#*:}" "$OUT/data/dist-$name-c$c-r$r.dat"
     fi
-    stop_server
-    if [ $rc -ne 0 ]; then
-        echo "loadgen FAILED (exit $rc): $(tail -1 "$log.loadgen.log")"
-        FAILED=$((FAILED + 1))
-        continue
-    fi
-    # One line of what came out: the CSV row loadgen just appended.
-    tail -1 "$OUT/runs.csv" | awk -F, '{
-        printf "p50 %.2f ms  p99 %.2f ms  max %.2f ms  lost %d", $15/1000, $17/1000, $19/1000, $12
-        if ($12 > 0) printf "  <<<<<< LOST DELIVERIES"
-        if ($4 < $3) printf "  <<<<<< ONLY %d OF %d SUBSCRIBED", $4, $3
-        if ($37 > 0.9) printf "  (loadgen busy %.0f%%)", $37 * 100
-        printf "\n" }'
 done <"$PLAN"
 
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/env.txt"
@@ -209,11 +291,11 @@ if [ -z "$QUICK" ] && echo "$RUNNABLE" | grep -qw polling; then
 fi
 
 # ---- data files for the charts: one per technique and rate, by clients ----
+# Each point is the median of its repeats, with COLUMN_min / COLUMN_max.
 if [ -f "$OUT/runs.csv" ]; then
     for t in $RUNNABLE; do
         for r in $SWEEP_RATES $LOAD_RATES; do
-            awk -F, -v t="$t" -v r="$r" 'NR > 1 && $2 == t && $5 == r' "$OUT/runs.csv" |
-                sort -t, -k3,3n >"$OUT/data/$t-r$r.csv"
+            awk -F, -v label="$t" -v rate="$r" -f bench/aggregate.awk "$OUT/runs.csv" >"$OUT/data/$t-r$r.csv"
             [ -s "$OUT/data/$t-r$r.csv" ] || rm -f "$OUT/data/$t-r$r.csv"
         done
     done
@@ -244,10 +326,12 @@ elif [ -f "$OUT/runs.csv" ]; then
 fi
 
 # ---- summary.md ----
-sh bench/summary.sh "$OUT" "$LOAD_CLIENTS" "$LOAD_RATE" "$MAIN_RATE" >"$OUT/summary.md"
+DISCARDED=$DISCARDED BENCH_NOISE_LIMIT=$NOISE_LIMIT sh bench/summary.sh "$OUT" "$LOAD_CLIENTS" "$LOAD_RATE" "$MAIN_RATE" >"$OUT/summary.md"
 
 echo
-echo "bench: $n runs done ($FAILED failed); $CHARTS charts"
+echo "bench: $n points done ($FAILED runs failed, $DISCARDED discarded as noisy and re-run); $CHARTS charts"
+noisy_kept=$([ -f "$OUT/runs.csv" ] && awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "noisy") c = i; next } $c == "true" { n++ } END { print n + 0 }' "$OUT/runs.csv" || echo 0)
+[ "$noisy_kept" -gt 0 ] && echo "bench: ******** $noisy_kept kept runs are marked NOISY (still busy after $RETRIES re-runs): see summary.md ********"
 [ -n "$SKIPPED" ] && echo "bench: ******** SKIPPED (binary missing):$SKIPPED ********"
 [ -n "$LIMITED" ] && echo "bench: ******** LEFT OUT (file descriptor limit $FD_LIMIT): clients$LIMITED ********"
 where=$OUT
@@ -256,4 +340,5 @@ echo "bench: results in $where/"
 echo "         summary.md   the tables to read first"
 echo "         runs.jsonl   one JSON object per run; runs.csv the same, flat"
 echo "         charts       $(cd "$OUT" && ls *.svg 2>/dev/null | sed 's/\.svg$//' | tr '\n' ' ')(each .svg and .png)"
+[ -n "$REFUSED" ] && exit 2
 [ $FAILED -eq 0 ]

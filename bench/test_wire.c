@@ -343,6 +343,75 @@ START_TEST(baseline_frames)
 }
 END_TEST
 
+/* ==== Nchan's wire: headers, dates, message ids ==== */
+
+/* A header is found whatever its case, with blanks and CR trimmed; a name
+ * that is only a prefix of another header's name is not a match. */
+START_TEST(header_values)
+{
+    static const char head[] = "HTTP/1.1 200 OK\r\nLast-Modified-X: no\r\nlast-modified:  "
+                               "Tue, 01 Dec 2026 18:38:50 GMT \r\nEtag: 17\r\n\r\n";
+    size_t len = 0;
+    const char *v = wire_header(head, sizeof head - 1, "Last-Modified", &len);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_uint_eq(len, 29);
+    ck_assert(memcmp(v, "Tue, 01 Dec 2026 18:38:50 GMT", 29) == 0);
+    v = wire_header(head, sizeof head - 1, "ETAG", &len);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_uint_eq(len, 2);
+    ck_assert(memcmp(v, "17", 2) == 0);
+    ck_assert_ptr_null(wire_header(head, sizeof head - 1, "Content-Length", &len));
+}
+END_TEST
+
+/* IMF-fixdate (RFC 9110 §5.6.7) both ways: known instants, and a round
+ * trip over many seconds across years, leap days and month ends. */
+START_TEST(http_dates)
+{
+    char buf[64];
+    ck_assert_int_eq(wire_parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT", 29), 0);
+    ck_assert_int_eq(wire_parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT", 29), 784111777);
+    ck_assert_int_eq(wire_parse_http_date("Tue, 01 Dec 2026 18:38:50 GMT", 29), 1796150330);
+    ck_assert_int_eq(wire_parse_http_date("Tue, 01 Foo 2026 18:38:50 GMT", 29), -1);
+    ck_assert_int_eq(wire_parse_http_date("yesterday", 9), -1);
+    wire_http_date(buf, sizeof buf, 784111777);
+    ck_assert_str_eq(buf, "Sun, 06 Nov 1994 08:49:37 GMT");
+    for (int64_t t = 0; t < 4102444800LL; t += 86400 * 37 + 3607) {
+        wire_http_date(buf, sizeof buf, t);
+        ck_assert_int_eq(wire_parse_http_date(buf, strlen(buf)), t);
+    }
+}
+END_TEST
+
+/* "TIME:TAG" becomes TIME << 24 | TAG; anything else is 0. */
+START_TEST(nchan_ids)
+{
+    ck_assert_uint_eq(wire_nchan_id("1796150315:0", 12), 1796150315ULL << 24);
+    ck_assert_uint_eq(wire_nchan_id("1796150315:17", 13), 1796150315ULL << 24 | 17);
+    ck_assert_uint_eq(wire_nchan_id("1796150315", 10), 0);
+    ck_assert_uint_eq(wire_nchan_id("1796150315:", 11), 0);
+    ck_assert_uint_eq(wire_nchan_id(":5", 2), 0);
+    ck_assert_uint_eq(wire_nchan_id("1:2:3", 5), 0);
+    ck_assert_uint_eq(wire_nchan_id("1:99999999", 10), 0);  /* a tag over 24 bits */
+}
+END_TEST
+
+/* An SSE id comes back as it was sent too, for ids that are not numbers. */
+START_TEST(sse_id_text)
+{
+    static const char ev[] = ": hi\n\nid: 1796150315:1\ndata: x\n\n";
+    struct wire_sse_event e;
+    long n = wire_sse_next(ev, sizeof ev - 1, &e);
+    ck_assert_int_eq(n, 6);                 /* the comment alone */
+    n = wire_sse_next(ev + 6, sizeof ev - 1 - 6, &e);
+    ck_assert_int_eq(n, (long)(sizeof ev - 1 - 6));
+    ck_assert_int_eq(e.has_id, 1);
+    ck_assert_uint_eq(e.id_len, 12);
+    ck_assert(memcmp(e.id_text, "1796150315:1", 12) == 0);
+    ck_assert_uint_eq(wire_nchan_id(e.id_text, e.id_len), 1796150315ULL << 24 | 1);
+}
+END_TEST
+
 static Suite *wire_suite(void)
 {
     Suite *s = suite_create("wire");
@@ -366,6 +435,12 @@ static Suite *wire_suite(void)
     tcase_add_test(frames, ws_frames_of_every_length);
     tcase_add_test(frames, ws_refuses_masked_and_oversized);
     tcase_add_test(frames, baseline_frames);
+    TCase *nchan = tcase_create("nchan");
+    tcase_add_test(nchan, header_values);
+    tcase_add_test(nchan, http_dates);
+    tcase_add_test(nchan, nchan_ids);
+    tcase_add_test(nchan, sse_id_text);
+    suite_add_tcase(s, nchan);
     suite_add_tcase(s, frames);
     return s;
 }

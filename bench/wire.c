@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* ==== Helpers ==== */
 
@@ -187,6 +188,8 @@ long wire_sse_next(const char *p, size_t n, struct wire_sse_event *ev)
         } else if (len >= 3 && memcmp(line, "id:", 3) == 0) {
             size_t skip = len > 3 && line[3] == ' ' ? 4 : 3;
             ev->id = wire_parse_u64(line + skip, line + len, NULL);
+            ev->id_text = line + skip;
+            ev->id_len = len - skip;
             ev->has_id = 1;
         } else if (len >= 6 && memcmp(line, "event:", 6) == 0) {
             const char *v = line + (len > 6 && line[6] == ' ' ? 7 : 6);
@@ -244,4 +247,89 @@ long wire_baseline_frame(const char *p, size_t n, uint32_t max_len, const char *
     *payload = p + 4;
     *len = l;
     return 4 + (long)l;
+}
+
+/* ==== Headers, dates, Nchan's ids ==== */
+
+const char *wire_header(const char *p, size_t n, const char *name, size_t *len)
+{
+    size_t name_len = strlen(name);
+    const char *end = p + n, *line = memchr(p, '\n', n);   /* skip the status line */
+    while (line && ++line < end) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        const char *stop = nl ? nl : end;
+        if ((size_t)(stop - line) > name_len && line[name_len] == ':'
+            && strncasecmp(line, name, name_len) == 0) {
+            const char *v = line + name_len + 1;
+            while (v < stop && (*v == ' ' || *v == '\t'))
+                v++;
+            const char *e = stop;
+            while (e > v && (e[-1] == '\r' || e[-1] == ' '))
+                e--;
+            *len = (size_t)(e - v);
+            return v;
+        }
+        line = nl;
+    }
+    return NULL;
+}
+
+static const char *const months[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+static const char *const weekdays[7] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; m 1..12). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int64_t wire_parse_http_date(const char *p, size_t n)
+{
+    char buf[64], mon[4];
+    int d, y, hh, mm, ss;
+    if (n >= sizeof buf)
+        return -1;
+    memcpy(buf, p, n);
+    buf[n] = 0;
+    if (sscanf(buf, "%*3s, %2d %3s %4d %2d:%2d:%2d GMT", &d, mon, &y, &hh, &mm, &ss) != 6)
+        return -1;
+    for (int m = 0; m < 12; m++)
+        if (strcmp(mon, months[m]) == 0)
+            return days_from_civil(y, m + 1, d) * 86400 + hh * 3600 + mm * 60 + ss;
+    return -1;
+}
+
+void wire_http_date(char *out, size_t cap, int64_t t)
+{
+    int64_t days = t / 86400, secs = t % 86400;
+    /* civil_from_days: the inverse of days_from_civil. */
+    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    int64_t y = yoe + era * 400 + (m <= 2);
+    snprintf(out, cap, "%s, %02d %s %04" PRId64 " %02d:%02d:%02d GMT", weekdays[(days % 7 + 11) % 7], d,
+             months[m - 1], y, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+}
+
+uint64_t wire_nchan_id(const char *p, size_t n)
+{
+    const char *end = p + n, *after;
+    uint64_t t = wire_parse_u64(p, end, &after);
+    if (after == p || after >= end || *after != ':')
+        return 0;
+    const char *tag = after + 1;
+    uint64_t g = wire_parse_u64(tag, end, &after);
+    if (after == tag || after != end || g > 0xffffff)
+        return 0;
+    return t << 24 | g;
 }

@@ -16,6 +16,11 @@
  *   wire_sse_next        one Server-Sent Event (HTML §9.2.6 field lines)
  *   wire_ws_frame        one RFC 6455 frame from a server (never masked)
  *   wire_baseline_frame  one 4-byte-length frame of bench/baseline.c
+ *   wire_header          one header's value in a response head
+ *   wire_parse_http_date an IMF-fixdate (RFC 9110 §5.6.7) to seconds since 1970
+ *   wire_http_date       ... and back
+ *   wire_nchan_id        an Nchan message id "TIME:TAG" as one number
+ *   wire_find, wire_parse_u64  a needle in bytes; a decimal number
  */
 #ifndef RTLAB_WIRE_H
 #define RTLAB_WIRE_H
@@ -60,7 +65,9 @@ long wire_dechunk(struct wire_dechunk *d, char *p, size_t n);
 struct wire_sse_event {
     const char *data;           /* the (last) data field's value, or NULL; points into p */
     size_t data_len;
-    uint64_t id;                /* the id field, when has_id */
+    uint64_t id;                /* the id field as a number (its leading digits), when has_id */
+    const char *id_text;        /* ... and as it came (points into p) */
+    size_t id_len;
     int has_id;
     int gap;                    /* "event: gap" */
 };
@@ -84,6 +91,21 @@ long wire_ws_frame(const char *p, size_t n, uint64_t max_len, struct wire_ws_fra
 /* One baseline frame at p[0..n): its total length (4 + payload), WIRE_MORE,
  * or WIRE_ERROR (over max_len); *payload and *len set. */
 long wire_baseline_frame(const char *p, size_t n, uint32_t max_len, const char **payload, uint32_t *len);
+
+/* The value of header `name` (matched case-insensitively, leading blanks
+ * skipped) in the response head p[0..n): points into p, *len set; NULL
+ * when absent. */
+const char *wire_header(const char *p, size_t n, const char *name, size_t *len);
+
+/* "Tue, 01 Dec 2026 18:38:50 GMT" → seconds since 1970 (UTC), or -1. */
+int64_t wire_parse_http_date(const char *p, size_t n);
+/* Seconds since 1970 → "Tue, 01 Dec 2026 18:38:50 GMT" in out (cap >= 30). */
+void wire_http_date(char *out, size_t cap, int64_t t);
+
+/* Nchan's message id "TIME:TAG" (TIME in seconds, TAG the message's number
+ * within that second) as TIME << 24 | TAG, so that a client's cursor stays
+ * one number; 0 when malformed. */
+uint64_t wire_nchan_id(const char *p, size_t n);
 
 /* Find needle in p[0..n); NULL when absent. */
 const char *wire_find(const char *p, size_t n, const char *needle);

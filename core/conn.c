@@ -11,8 +11,17 @@
  *
  * The special problems handled here:
  *   - a partial write (conn_flush keeps the rest, EV_WRITE stays armed);
- *   - a subscriber that never reads (conn_send: past the out cap it is
- *     dropped and counted);
+ *   - a burst is not a slow reader: the cap (-o) is a subscriber's window,
+ *     which its deliver fills from the feed while conn_room says so, and
+ *     the judgment comes after a write was tried: a connection that holds
+ *     unsent bytes and takes none for the stall time (-S) is dropped and
+ *     counted (conn_check_stall);
+ *   - a half-closed client (its EOF arrived) still gets every answer it
+ *     asked for before the close (conn_read_done);
+ *   - a static file streamed from its descriptor in slices (conn_send_file),
+ *     never held in memory;
+ *   - deliveries counted when written, not when queued (conn_deliver's
+ *     marks);
  *   - closing without losing the answer (conn_flush lingers: shut our side,
  *     read until the peer's EOF, so unread input does not turn into a reset
  *     that destroys the answer in flight);
@@ -21,10 +30,12 @@
  */
 #include "conn_internal.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,6 +90,7 @@ static const char *server_date(struct server *s)
  * only the EV_READ and EV_WRITE bits. */
 void conn_watch(struct conn *c, int events)
 {
+    if (c->read_done) events &= ~EV_READ;    /* EOF stays readable: never watch it again */
     if ((c->io.events & (EV_READ | EV_WRITE)) == events && ev_is_active(&c->io)) return;
     ev_io_stop(c->srv->loop, &c->io);
     ev_io_set(&c->io, c->fd, events);
@@ -103,7 +115,7 @@ struct conn *conn_new(struct server *s, int fd)
     ev_io_init(&c->io, conn_on_io, fd, EV_READ);
     ev_init(&c->timer, conn_on_timeout);
     ev_io_start(s->loop, &c->io);
-    conn_arm(c, IDLE_TIMEOUT);
+    conn_arm(c, conn_seconds(s->cfg.idle_ms));
     c->next = s->conns;
     if (s->conns) s->conns->prev = c;
     s->conns = c;
@@ -134,6 +146,11 @@ void conn_close(struct conn *c)
     ev_timer_stop(s->loop, &c->timer);
     close(c->fd);
     c->fd = -1;
+    if (c->file) {                           /* the rest of a static file: not owed now */
+        close(c->file->fd);
+        free(c->file);
+        c->file = NULL;
+    }
     if (c->prev) c->prev->next = c->next; else s->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     s->stats.connections_open--;
@@ -153,6 +170,7 @@ void conn_close_after_write(struct conn *c)
 void conn_free(struct conn *c)
 {
     buf_free(&c->in);
+    buf_free(&c->marks);
     outq_clear(&c->out);
     free(c);
 }
@@ -169,8 +187,57 @@ static void conn_linger(struct conn *c)
 
 /* ==== Writing: the flush before the loop sleeps ==== */
 
-/* Write what is queued. Past a partial write, EV_WRITE stays armed and
- * on_io calls this again when the socket has room. */
+/* Where a delivery ends in c->sent, and how many events it carries. */
+struct delivery_mark {
+    uint64_t end;
+    uint64_t events;
+};
+
+/* Count the deliveries whose last byte has now been written. */
+static void conn_count_written(struct conn *c)
+{
+    size_t done = 0;
+    while (done + sizeof(struct delivery_mark) <= c->marks.len) {
+        struct delivery_mark m;
+        memcpy(&m, c->marks.data + done, sizeof m);
+        if (m.end > c->sent) break;
+        c->srv->stats.deliveries += m.events;
+        done += sizeof m;
+    }
+    if (done) buf_consume(&c->marks, done);
+}
+
+/* Send the next slices of the static file being streamed, as much as the
+ * socket takes now. Returns bytes sent, or -1 when the peer is gone. */
+static ssize_t conn_write_file(struct conn *c)
+{
+    struct conn_file *f = c->file;
+    ssize_t total = 0;
+    while (f->off < f->end && total < 4 * FILE_SLICE) {
+        size_t want = f->end - f->off < FILE_SLICE ? (size_t)(f->end - f->off) : FILE_SLICE;
+        ssize_t n = sendfile(c->fd, f->fd, &f->off, want);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        if (n < 0) return -1;
+        if (n == 0) {                        /* the file shrank: the answer cannot be whole */
+            f->end = f->off;
+            c->keep_alive = 0;
+            c->state = CONN_CLOSING;
+            break;
+        }
+        total += n;
+    }
+    if (f->off >= f->end) {
+        close(f->fd);
+        free(f);
+        c->file = NULL;
+    }
+    return total;
+}
+
+/* Write what is queued (then the file being streamed, if any). Past a
+ * partial write, EV_WRITE stays armed and on_io calls this again when the
+ * socket has room. */
 void conn_flush(struct conn *c)
 {
     struct server *s = c->srv;
@@ -182,52 +249,102 @@ void conn_flush(struct conn *c)
         buf_consume(&c->in, used);
     }
     ssize_t w = outq_write(&c->out, c->fd);
+    if (w >= 0 && outq_bytes(&c->out) == 0 && c->file) {
+        ssize_t f = conn_write_file(c);
+        w = f < 0 ? -1 : w + f;
+    }
     if (w < 0) {                             /* the peer is gone (EPIPE, ECONNRESET) */
         conn_close(c);
         return;
     }
-    s->stats.bytes_out += (uint64_t)w;
-    if (outq_bytes(&c->out) > 0) {
-        conn_watch(c, c->paused ? EV_WRITE : EV_READ | EV_WRITE);
+    if (w > 0) {
+        s->stats.bytes_out += (uint64_t)w;
+        c->sent += (uint64_t)w;
+        c->progress_at = ev_now(s->loop);    /* it reads: the stall clock starts again */
+        if (c->marks.len) conn_count_written(c);
+    }
+    if ((c->state == CONN_HELD || c->state == CONN_UPGRADED) && s->tech->on_drain &&
+        outq_bytes(&c->out) < s->cfg.out_cap) {
+        s->tech->on_drain(c);                /* room again: the next events of its cursor */
+        if (c->state == CONN_CLOSED) return;
+        if (c->dirty) return;                /* it queued more: flushed again this pass */
+    }
+    if (outq_bytes(&c->out) > 0 || c->file) {
+        conn_watch(c, c->paused || c->file ? EV_WRITE : EV_READ | EV_WRITE);
         return;
     }
     if (c->state == CONN_CLOSING) {
-        if (!c->lingering) conn_linger(c);
+        if (c->read_done) conn_close(c);     /* the peer has finished too: nothing to wait for */
+        else if (!c->lingering) conn_linger(c);
         return;
-    }
-    if ((c->state == CONN_HELD || c->state == CONN_UPGRADED) && s->tech->on_drain) {
-        s->tech->on_drain(c);                 /* may queue more: then c is dirty again */
-        if (c->state == CONN_CLOSED) return;
     }
     if (c->paused) {                         /* drained: read the pipelined rest */
         c->paused = 0;
         c->pending_input = c->in.len > 0;
         if (c->pending_input) conn_mark_dirty(c);
     }
+    if (c->read_done && c->state == CONN_HEAD && !c->pending_input) {
+        conn_close(c);                       /* every answer it asked for is written */
+        return;
+    }
     conn_watch(c, EV_READ);
+}
+
+void conn_read_done(struct conn *c)
+{
+    c->read_done = 1;
+    conn_watch(c, outq_bytes(&c->out) > 0 || c->file ? EV_WRITE : 0);
+    switch (c->state) {
+    case CONN_HEAD:                          /* answer what was asked, then close */
+        conn_mark_dirty(c);
+        break;
+    case CONN_UPGRADED:                      /* RFC 6455 §7.1.1: the peer closed TCP; finish ours */
+        conn_close_after_write(c);
+        break;
+    case CONN_CLOSING:
+        if (c->lingering) conn_close(c);     /* the EOF the lingering close waited for */
+        else conn_mark_dirty(c);
+        break;
+    default:
+        /* CONN_HELD, a parked poll or a stream: a FIN there is a client
+         * that left (a browser never half-closes; a FIN and a half-close
+         * look the same), so it goes now, as nginx ends such a request
+         * (499). Only what is already answered is still written out. */
+        conn_close(c);
+        break;
+    }
+}
+
+int conn_check_stall(struct conn *c, double now)
+{
+    struct server *s = c->srv;
+    if (outq_bytes(&c->out) == 0 && !c->file) return 0;
+    if (now - c->progress_at < conn_seconds(s->cfg.stall_ms)) return 0;
+    s->stats.drops++;
+    server_log(s, "fd %d dropped: %zu bytes unsent and none taken for %u ms", c->fd,
+               outq_bytes(&c->out), s->cfg.stall_ms);
+    conn_close(c);
+    return 1;
 }
 
 /* ==== Sending: queue bytes, heads, whole answers, errors ==== */
 
-/* Would n more bytes put a subscriber over the cap? Then drop it. Answers to
- * ordinary requests are not capped here: pipelining is bounded by pausing. */
-static int conn_over_cap(struct conn *c, size_t n)
+/* Bytes are about to join c's out queue: an empty queue starts the stall
+ * clock now, so a quiet connection is not judged by an old timestamp. */
+static void conn_queue_begins(struct conn *c)
 {
-    struct server *s = c->srv;
-    if (c->state != CONN_HELD && c->state != CONN_UPGRADED) return 0;
-    if (outq_bytes(&c->out) == 0) return 0;       /* one big event is not a backlog */
-    if (outq_bytes(&c->out) + n <= s->cfg.out_cap) return 0;
-    s->stats.drops++;
-    server_log(s, "fd %d dropped: %zu bytes unsent, over the cap of %zu", c->fd,
-               outq_bytes(&c->out), s->cfg.out_cap);
-    conn_close(c);
-    return 1;
+    if (outq_bytes(&c->out) == 0 && !c->file) c->progress_at = ev_now(c->srv->loop);
+}
+
+int conn_room(const struct conn *c)
+{
+    return outq_bytes(&c->out) < c->srv->cfg.out_cap;
 }
 
 int conn_send(struct conn *c, const void *p, size_t n)
 {
     if (c->state == CONN_CLOSED) return -1;
-    if (conn_over_cap(c, n)) return -1;
+    conn_queue_begins(c);
     outq_copy(&c->out, p, n);
     conn_mark_dirty(c);
     return 0;
@@ -236,16 +353,31 @@ int conn_send(struct conn *c, const void *p, size_t n)
 int conn_send_chunk(struct conn *c, struct chunk *ch)
 {
     if (c->state == CONN_CLOSED) return -1;
-    if (conn_over_cap(c, ch->len)) return -1;
+    conn_queue_begins(c);
     outq_push(&c->out, ch);
     conn_mark_dirty(c);
     return 0;
 }
 
-void conn_queue_chunk(struct conn *c, struct chunk *ch)
+int conn_deliver(struct conn *c, struct chunk *ch, unsigned events)
 {
-    if (c->state == CONN_CLOSED) return;
-    outq_push(&c->out, ch);
+    if (conn_send_chunk(c, ch) < 0) return -1;
+    struct delivery_mark m = {c->sent + outq_bytes(&c->out), events};
+    buf_append(&c->marks, &m, sizeof m);
+    return 0;
+}
+
+void conn_send_file(struct conn *c, int fd, off_t size)
+{
+    if (c->state == CONN_CLOSED || size == 0) {
+        close(fd);
+        return;
+    }
+    conn_queue_begins(c);
+    c->file = xmalloc(sizeof *c->file);
+    *c->file = (struct conn_file){.fd = fd, .off = 0, .end = size};
+    c->paused = 1;                            /* requests behind it wait for its last byte */
+    conn_watch(c, EV_WRITE);
     conn_mark_dirty(c);
 }
 
@@ -267,6 +399,7 @@ void conn_respond_head(struct conn *c, int status, const char *content_type,
     if (status >= 400) s->stats.errors++;
     if (c->routing) c->status = status;       /* route() logs it with the request line */
     else conn_log_answer(c, NULL, status);
+    conn_queue_begins(c);
     outq_copy(&c->out, head, (size_t)n);
     conn_mark_dirty(c);
 }
@@ -274,13 +407,13 @@ void conn_respond_head(struct conn *c, int status, const char *content_type,
 void conn_finish(struct conn *c)
 {
     if (c->state == CONN_CLOSED) return;
-    if (!c->keep_alive) {
+    if (!c->keep_alive || (c->read_done && c->in.len == 0)) {   /* no more requests */
         conn_close_after_write(c);
         return;
     }
     c->state = CONN_HEAD;
     c->head_started = 0;
-    conn_arm(c, IDLE_TIMEOUT);
+    conn_arm(c, conn_seconds(c->srv->cfg.idle_ms));
     if (c->in.len > 0) {                      /* a pipelined request waits behind this one */
         c->pending_input = 1;
         conn_mark_dirty(c);

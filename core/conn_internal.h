@@ -11,6 +11,8 @@
  *                (pipelining, partial heads), route each to its answer
  *   endpoints.c  the answers every server gives: CORS preflight, /publish,
  *                /stats, static files
+ *   guard.c      who may do what: Host (DNS rebinding), Origin (WebSocket
+ *                hijacking), the publish token
  *   server.c     the libev callbacks (accept, io, timeouts, ticker,
  *                signals, the flush before the loop sleeps), the flags,
  *                server_main
@@ -20,11 +22,15 @@
  *   conn_watch, conn_arm         its io watcher's events; its one timer
  *   conn_mark_dirty              flush it before the loop sleeps
  *   conn_flush                   write what is queued (and linger, once closing)
+ *   conn_send_file               stream a static file after the out queue
+ *   conn_read_done               the peer's EOF: answer what was asked, then close
+ *   conn_check_stall             the stall rule (-S)
  *   conn_log_answer              the log line of an answer, with its request
  *   conn_read, conn_input        read the socket; use the bytes read
  *   conn_on_io, conn_on_timeout  the libev callbacks of a connection's watchers
  *   endpoint_preflight, endpoint_publish, endpoint_stats, endpoint_static
  *                                the answers every server gives
+ *   guard_request                Host, Origin and token checks (guard.c)
  */
 #ifndef RTLAB_CONN_INTERNAL_H
 #define RTLAB_CONN_INTERNAL_H
@@ -33,8 +39,11 @@
 
 /* ==== Limits and timeouts ==== */
 
-#define HEAD_DEADLINE 5.0        /* s from a head's first byte to its last (slowloris) */
-#define IDLE_TIMEOUT 30.0        /* s an idle keep-alive connection is kept */
+#define DEFAULT_HEAD_MS 5000     /* -H: ms from a head's first byte to its last (slowloris) */
+#define DEFAULT_IDLE_MS 30000    /* -I: ms an idle keep-alive connection is kept */
+#define DEFAULT_STALL_MS 10000   /* -S: ms a connection may hold unsent bytes and take none */
+#define DEFAULT_FEED_BUDGET (64u << 20)  /* -B: bytes the kept events may hold */
+#define FILE_SLICE (256 * 1024)  /* bytes of a static file sent per write attempt */
 #define LINGER_TIMEOUT 2.0       /* s to wait for the peer's EOF after our last answer */
 #define SHUTDOWN_GRACE 2.0       /* s to let goodbyes drain on SIGTERM */
 #define ACCEPT_RETRY 0.1         /* s to pause accepting when out of descriptors */
@@ -45,6 +54,17 @@
 #define READ_SIZE (64 * 1024)
 
 /* ==== conn.c: a connection's life and its out queue ==== */
+
+/* A static file on its way: sent from the descriptor after the out queue,
+ * in slices as the socket drains, so no file byte is held in memory. */
+struct conn_file {
+    int fd;
+    off_t off;                /* next byte to send */
+    off_t end;                /* the file's size when the answer's head was made */
+};
+
+/* The server's seconds for a flag in milliseconds. */
+static inline double conn_seconds(unsigned ms) { return ms / 1000.0; }
 
 /* A new connection for an accepted socket, waiting for a request (CONN_HEAD,
  * idle timer running), on s->conns. NULL when out of memory: the caller
@@ -61,6 +81,15 @@ void conn_arm(struct conn *c, double seconds);
 void conn_mark_dirty(struct conn *c);
 /* Write what is queued; on a partial write EV_WRITE stays armed. May close c. */
 void conn_flush(struct conn *c);
+/* Send fd's bytes from 0 to size after what is queued (a static file's
+ * body); takes the descriptor. Requests behind it wait until it is sent. */
+void conn_send_file(struct conn *c, int fd, off_t size);
+/* The peer sent its EOF: no more requests will come. What was accepted is
+ * still answered and written; then the connection closes. */
+void conn_read_done(struct conn *c);
+/* The stall rule: drop c when it has bytes unsent and has taken none for
+ * the stall time (-S). Returns 1 when it was dropped. */
+int conn_check_stall(struct conn *c, double now);
 /* The log line of one answer: "fd N METHOD TARGET -> STATUS". req is the
  * request answered, or NULL when there is none at hand (a held request
  * answered later, a request that never parsed). */
@@ -79,6 +108,13 @@ size_t conn_input(struct conn *c, const char *data, size_t len);
 
 void conn_on_io(struct ev_loop *loop, ev_io *w, int revents);
 void conn_on_timeout(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* ==== guard.c: who may do what ==== */
+
+/* Check the request before it is routed: Host on a loopback-bound server
+ * (421), Origin of a WebSocket upgrade (403); sets c->authorized (the
+ * publish token). Returns 1 when it answered the request (refused it). */
+int guard_request(struct conn *c, const struct http_request *req);
 
 /* ==== endpoints.c: the answers every server gives ==== */
 

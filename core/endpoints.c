@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "feed_redis.h"
 #include "static.h"
@@ -56,13 +57,29 @@ struct feed_event *server_publish(struct server *s, const char *data, size_t len
     }
     struct feed_event *ev = feed_publish(&s->feed, data, len);
     s->stats.events++;
+    if (s->tech->feed_json) feed_json(&s->feed, ev);   /* the poll answers' form */
     if (s->tech->publish) s->tech->publish(s, ev);
+    /* The technique encoded it (ev->wire): count those bytes too, and give
+     * back the oldest events the budget no longer holds. Done after the
+     * broadcast, so no event leaves the feed under a deliver loop. */
+    feed_account(&s->feed, ev);
+    feed_trim(&s->feed);
     return ev;
 }
 
-/* POST /publish: the body, UTF-8 text of at most 64 KiB, becomes an event. */
+/* POST /publish: the body, UTF-8 text of at most 64 KiB, becomes an event.
+ * With -k, only a request that carried the token may publish: 401 with
+ * WWW-Authenticate otherwise (RFC 9110 §11.6.1, RFC 6750 §3). */
 void endpoint_publish(struct conn *c, const struct http_request *req, const char *body)
 {
+    if (!c->authorized) {
+        static const char answer[] = "{\"error\":\"publishing needs the token: "
+                                     "Authorization: Bearer TOKEN\",\"status\":401}\n";
+        conn_respond(c, 401, "application/json",
+                     "WWW-Authenticate: Bearer realm=\"rtlab\"\r\nCache-Control: no-store\r\n",
+                     answer, sizeof answer - 1);
+        return;
+    }
     if (!utf8_valid(body, req->content_length)) {
         conn_error(c, 400, "the event must be UTF-8 text", 0);
         return;
@@ -84,7 +101,7 @@ void endpoint_preflight(struct conn *c)
 {
     conn_respond(c, 204, NULL,
                  "Access-Control-Allow-Methods: GET, HEAD, POST, OPTIONS\r\n"
-                 "Access-Control-Allow-Headers: Content-Type, Last-Event-ID\r\n"
+                 "Access-Control-Allow-Headers: Content-Type, Last-Event-ID, Authorization\r\n"
                  "Access-Control-Max-Age: 600\r\n",
                  "", 0);
 }
@@ -94,7 +111,9 @@ void endpoint_stats(struct conn *c)
 {
     struct server *s = c->srv;
     const struct server_stats *st = &s->stats;
-    char body[1536], redis[512] = "";
+    size_t queued = 0;                         /* bytes every out queue holds now */
+    for (const struct conn *q = s->conns; q; q = q->next) queued += outq_bytes(&q->out);
+    char body[1792], redis[512] = "";
     if (s->redis) {                    /* ,"redis":{...}: the connection, the stream */
         redis[0] = ',';
         if (redis_feed_stats_json(s->redis, redis + 1, sizeof redis - 1) == 0) redis[0] = '\0';
@@ -103,36 +122,42 @@ void endpoint_stats(struct conn *c)
         "{\"server\":\"%s\",\"connections_open\":%llu,\"connections_total\":%llu,"
         "\"requests\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu,\"events\":%llu,"
         "\"newest_id\":%llu,\"oldest_id\":%llu,\"deliveries\":%llu,\"drops\":%llu,"
-        "\"subscribers\":%llu,\"errors\":%llu,\"empty_answers\":%llu,\"uptime_s\":%.3f%s}\n",
+        "\"subscribers\":%llu,\"errors\":%llu,\"empty_answers\":%llu,\"feed_bytes\":%zu,"
+        "\"feed_budget\":%zu,\"queued_bytes\":%zu,\"uptime_s\":%.3f%s}\n",
         s->tech->name, (unsigned long long)st->connections_open,
         (unsigned long long)st->connections_total, (unsigned long long)st->requests,
         (unsigned long long)st->bytes_in, (unsigned long long)st->bytes_out,
         (unsigned long long)st->events, (unsigned long long)feed_newest(&s->feed),
         (unsigned long long)feed_oldest(&s->feed), (unsigned long long)st->deliveries,
         (unsigned long long)st->drops, (unsigned long long)st->subscribers,
-        (unsigned long long)st->errors, (unsigned long long)st->empty_answers, ev_now(s->loop) - s->started_at, redis);
+        (unsigned long long)st->errors, (unsigned long long)st->empty_answers, s->feed.bytes,
+        s->feed.budget, queued, ev_now(s->loop) - s->started_at, redis);
     conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n", body, (size_t)n);
 }
 
-/* GET/HEAD of a file under the web root; 404 for anything that is not one. */
+/* GET/HEAD of a file under the web root; 404 for anything that is not one.
+ * The file is opened, never read here: its bytes go from the descriptor to
+ * the socket as the socket drains (conn_send_file), so a client that reads
+ * slowly costs no memory whatever the file's size, and HEAD reads nothing. */
 void endpoint_static(struct conn *c, const struct http_request *req)
 {
     char relative[STATIC_MAX_PATH];
-    struct chunk *file = NULL;
+    off_t size = 0;
+    int fd = -1;
     if (static_resolve(req->path, req->path_len, relative, sizeof relative) >= 0)
-        file = static_load(c->srv->cfg.web_root, relative);
-    if (!file) {
+        fd = static_open(c->srv->cfg.web_root, relative, &size);
+    if (fd < 0) {
         conn_error(c, 404, "Not Found", 0);
         return;
     }
     if (!req_method_is(req, "GET") && !req_method_is(req, "HEAD")) {
-        chunk_unref(file);
+        close(fd);
         conn_method_not_allowed(c, "GET, HEAD, OPTIONS");
         return;
     }
-    conn_respond_head(c, 200, static_content_type(relative), (long long)file->len,
+    conn_respond_head(c, 200, static_content_type(relative), (long long)size,
                       "Cache-Control: no-cache\r\n");
-    if (!c->head_only) outq_push(&c->out, file);
-    chunk_unref(file);
+    if (c->head_only) close(fd);
+    else conn_send_file(c, fd, size);
     conn_finish(c);
 }

@@ -3,7 +3,9 @@
  *
  * Event id sits in slot (id - 1) % capacity, so finding an event is one
  * division, and the ring needs no head index: `newest` says it all. The kept
- * events are the ids max(1, newest - capacity + 1) .. newest.
+ * events are the ids max(1, newest - capacity + 1, dropped + 1) .. newest:
+ * the ring's count limit, and the byte budget, which drops the oldest ones
+ * earlier when the events are large (feed_trim moves `dropped`).
  */
 #include "feed.h"
 
@@ -23,11 +25,20 @@ void feed_init(struct feed *f, size_t capacity)
     }
     f->newest = 0;
     f->dropped = 0;
+    f->budget = 0;
+    f->bytes = 0;
 }
 
-/* Release what one slot holds. */
-static void feed_clear_slot(struct feed_event *ev)
+/* What one chunk costs: its bytes and its header. */
+static size_t chunk_cost(const struct chunk *c)
 {
+    return c ? sizeof *c + c->cap : 0;
+}
+
+/* Release what one slot holds, and stop counting it. */
+static void feed_clear_slot(struct feed *f, struct feed_event *ev)
+{
+    f->bytes -= ev->bytes;
     chunk_unref(ev->data);
     chunk_unref(ev->json);
     chunk_unref(ev->wire);
@@ -37,9 +48,28 @@ static void feed_clear_slot(struct feed_event *ev)
 
 void feed_free(struct feed *f)
 {
-    for (size_t i = 0; i < f->capacity; i++) feed_clear_slot(&f->ring[i]);
+    for (size_t i = 0; i < f->capacity; i++) feed_clear_slot(f, &f->ring[i]);
     free(f->ring);
     f->ring = NULL;
+}
+
+void feed_account(struct feed *f, struct feed_event *ev)
+{
+    size_t now = chunk_cost(ev->data) + chunk_cost(ev->json) + chunk_cost(ev->wire) +
+                 chunk_cost(ev->wire_deflate);
+    f->bytes = f->bytes - ev->bytes + now;
+    ev->bytes = now;
+}
+
+void feed_trim(struct feed *f)
+{
+    while (f->budget && f->bytes > f->budget && feed_oldest(f) < f->newest) {
+        uint64_t id = feed_oldest(f);
+        struct feed_event *ev = &f->ring[(id - 1) % f->capacity];
+        if (ev->id != id) break;                      /* not kept there: nothing to give back */
+        feed_clear_slot(f, ev);
+        f->dropped = id;                              /* ids up to here read as gone */
+    }
 }
 
 /* Build {"id":N,"data":"..."} for one event. */
@@ -55,15 +85,25 @@ static struct chunk *feed_make_json(uint64_t id, const char *data, size_t len)
     return c;
 }
 
+struct chunk *feed_json(struct feed *f, struct feed_event *ev)
+{
+    if (!ev->json) {
+        ev->json = feed_make_json(ev->id, ev->data->data, ev->data->len);
+        feed_account(f, ev);
+    }
+    return ev->json;
+}
+
 struct feed_event *feed_publish(struct feed *f, const char *data, size_t len)
 {
     uint64_t id = f->newest + 1;
     struct feed_event *ev = &f->ring[(id - 1) % f->capacity];
-    feed_clear_slot(ev);                              /* the oldest event leaves the ring */
+    feed_clear_slot(f, ev);                           /* the oldest event leaves the ring */
     ev->id = id;
-    ev->data = chunk_from(data, len);
-    ev->json = feed_make_json(id, data, len);
+    ev->data = chunk_from(data, len);                 /* the JSON form waits for feed_json */
     f->newest = id;
+    feed_account(f, ev);
+    feed_trim(f);                                     /* over the budget: the oldest go */
     return ev;
 }
 
@@ -103,7 +143,7 @@ struct feed_event *feed_get(const struct feed *f, uint64_t id)
 void feed_skip_to(struct feed *f, uint64_t id)
 {
     if (id <= f->newest) return;
-    for (size_t i = 0; i < f->capacity; i++) feed_clear_slot(&f->ring[i]);
+    for (size_t i = 0; i < f->capacity; i++) feed_clear_slot(f, &f->ring[i]);
     f->newest = id;
     f->dropped = id;
 }

@@ -227,7 +227,10 @@ static void mirror_entry(struct redis_feed *r, const redisReply *e)
     }
     struct feed_event *ev = feed_publish_at(&s->feed, id, data->str, data->len);
     s->stats.events++;
+    if (s->tech->feed_json) feed_json(&s->feed, ev);   /* the poll answers' form */
     if (s->tech->publish) s->tech->publish(s, ev);
+    feed_account(&s->feed, ev);        /* its encodings count in the byte budget (-B) */
+    feed_trim(&s->feed);
 }
 
 /* Mirror every entry of an XRANGE answer (an array of entries). Returns how

@@ -5,6 +5,7 @@ CORE_OBJS := \
 	$(B)/core/endpoints.o \
 	$(B)/core/feed.o \
 	$(B)/core/feed_redis.o \
+	$(B)/core/guard.o \
 	$(B)/core/http.o \
 	$(B)/core/json.o \
 	$(B)/core/net.o \

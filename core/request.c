@@ -14,8 +14,10 @@
  *     conn_input);
  *   - a client that pipelines faster than it reads (reading pauses while the
  *     out queue is over PIPELINE_HIGH_WATER);
- *   - slowloris: a head that has begun must end within HEAD_DEADLINE
+ *   - slowloris: a head that has begun must end within -H ms
  *     (conn_input arms it; conn_on_timeout in server.c answers 408);
+ *   - a half-closed client: EOF means no more requests; what was asked is
+ *     still answered (conn_read hands it to conn_read_done);
  *   - input piling up behind a held request or an upgraded protocol's
  *     partial message (closed past HELD_INPUT_MAX, UPGRADED_INPUT_MAX).
  */
@@ -51,7 +53,9 @@ static void route(struct conn *c, const struct http_request *req, const char *bo
     c->head_only = req_method_is(req, "HEAD");
     c->routing = 1;
     c->status = 0;
-    if (!method_known(req))
+    if (guard_request(c, req))
+        ;                                                /* refused: 421 or 403 */
+    else if (!method_known(req))
         conn_error(c, 501, "Not Implemented", 0);
     else if (req_method_is(req, "OPTIONS"))
         endpoint_preflight(c);
@@ -111,7 +115,7 @@ size_t conn_input(struct conn *c, const char *data, size_t len)
     }
     if (c->state == CONN_HEAD && used < len && !c->head_started) {
         c->head_started = 1;                              /* a head has begun: its deadline runs */
-        conn_arm(c, HEAD_DEADLINE);
+        conn_arm(c, conn_seconds(s->cfg.head_ms));
     }
     return used;
 }
@@ -123,8 +127,8 @@ void conn_read(struct conn *c)
 {
     struct server *s = c->srv;
     ssize_t n = read(c->fd, read_buf, sizeof read_buf);
-    if (n == 0) {                                 /* the peer closed its side */
-        conn_close(c);
+    if (n == 0) {                 /* the peer's EOF: no more requests, not "stop sending" */
+        conn_read_done(c);
         return;
     }
     if (n < 0) {

@@ -11,6 +11,7 @@
  *
  * The special problems handled here:
  *   - slowloris and idle keep-alive connections (conn_on_timeout);
+ *   - a reader that stopped reading (on_stall_check, every quarter of -S);
  *   - EMFILE on accept (on_accept pauses accepting instead of spinning);
  *   - SIGPIPE (ignored: a write to a closed socket is an error we handle);
  *   - writes batched per loop pass, and frees deferred until the pass ends
@@ -52,8 +53,10 @@ void conn_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
     switch (c->state) {
     case CONN_HEAD:
         if (c->head_started) {                    /* slowloris: the head took too long */
-            server_log(s, "fd %d: request head not complete in %.0f s", c->fd, HEAD_DEADLINE);
+            server_log(s, "fd %d: request head not complete in %u ms", c->fd, s->cfg.head_ms);
             conn_error(c, 408, "Request Timeout", 1);
+        } else if (outq_bytes(&c->out) > 0 || c->file) {
+            conn_arm(c, conn_seconds(s->cfg.idle_ms));   /* not idle: an answer is on its way */
         } else {
             conn_close(c);                        /* idle keep-alive: quietly */
         }
@@ -97,6 +100,24 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
             return;                               /* EAGAIN: none left */
         }
         if (!conn_new(s, fd)) close(fd);
+    }
+}
+
+/* Every quarter of the stall time: drop each connection that has held
+ * unsent bytes and taken none for the whole of it (conn_check_stall). A
+ * reader that stops is so dropped within 1.25 x -S of its last byte taken,
+ * holding at most its window: the out cap plus one event (its deliver
+ * stops at the cap) plus the few bytes of its own (a gap notice, a
+ * keep-alive line, a pong). */
+static void on_stall_check(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct server *s = (struct server *)((char *)w - offsetof(struct server, stall_check));
+    (void)revents;
+    double now = ev_now(loop);
+    struct conn *next;
+    for (struct conn *c = s->conns; c; c = next) {
+        next = c->next;
+        conn_check_stall(c, now);
     }
 }
 
@@ -182,13 +203,23 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 static void usage(const struct technique *t)
 {
     fprintf(stderr,
-            "usage: %s [-p PORT] [-a ADDR] [-w DIR] [-t MS] [-b N] [-o BYTES] [-q] [-R URL]%s%s\n"
+            "usage: %s [-p PORT] [-a ADDR] [-w DIR] [-t MS] [-b N] [-B BYTES] [-o BYTES] [-S MS]\n"
+            "       [-H MS] [-I MS] [-k TOKEN] [-O ORIGINS] [-A HOSTS] [-q] [-R URL]%s%s\n"
             "  -p PORT   port to listen on; 0 picks a free one (default %d)\n"
             "  -a ADDR   address to bind (default 127.0.0.1)\n"
             "  -w DIR    web root for static files (default: the repo's web/)\n"
             "  -t MS     publish a clock event every MS ms; 0 = off (default 1000)\n"
             "  -b N      events kept in the feed (default 1024)\n"
-            "  -o BYTES  most bytes a subscriber may have unsent before it is dropped (default 1048576)\n"
+            "  -B BYTES  most bytes the kept events may hold, encodings included (default 67108864)\n"
+            "  -o BYTES  a subscriber's window: events are queued while fewer are unsent (default 1048576)\n"
+            "  -S MS     drop a connection that holds unsent bytes and takes none for MS (default 10000)\n"
+            "  -H MS     a request head must be complete MS after its first byte, else 408 (default 5000)\n"
+            "  -I MS     close a keep-alive connection idle for MS (default 30000)\n"
+            "  -k TOKEN  POST /publish (and WebSocket messages) need Authorization: Bearer TOKEN\n"
+            "  -O LIST   comma-separated Origins a WebSocket upgrade may come from\n"
+            "            (default: the page's own origin and loopback origins)\n"
+            "  -A LIST   more Host names to answer when bound to loopback (a reverse proxy's);\n"
+            "            other names that are not loopback ones get 421 (DNS rebinding)\n"
             "  -q        quiet: no per-request log\n"
             "  -R URL    keep the feed in Redis, shared by every instance: redis://HOST:PORT[/PREFIX]\n",
             t->name, t->extra_usage ? " " : "", t->extra_usage ? t->extra_usage : "",
@@ -250,8 +281,8 @@ static const char *default_web_root(const char *argv0)
 /* Parse the common flags and the technique's own. Returns 0, or -1. */
 static int parse_flags(struct server *s, const struct technique *t, int argc, char **argv)
 {
-    char optstring[64];
-    snprintf(optstring, sizeof optstring, "p:a:w:t:b:o:qR:h%s", t->extra_flags ? t->extra_flags : "");
+    char optstring[96];
+    snprintf(optstring, sizeof optstring, "p:a:w:t:b:B:o:S:H:I:k:O:A:qR:h%s", t->extra_flags ? t->extra_flags : "");
     int opt;
     long long v;
     while ((opt = getopt(argc, argv, optstring)) != -1) {
@@ -262,6 +293,13 @@ static int parse_flags(struct server *s, const struct technique *t, int argc, ch
         case 't': if ((v = flag_number('t', optarg, 0, 86400000)) < 0) return -1; s->cfg.tick_ms = (unsigned)v; break;
         case 'b': if ((v = flag_number('b', optarg, 1, 10000000)) < 0) return -1; s->cfg.feed_size = (size_t)v; break;
         case 'o': if ((v = flag_number('o', optarg, 1024, 1LL << 40)) < 0) return -1; s->cfg.out_cap = (size_t)v; break;
+        case 'B': if ((v = flag_number('B', optarg, 1024, 1LL << 40)) < 0) return -1; s->cfg.feed_budget = (size_t)v; break;
+        case 'S': if ((v = flag_number('S', optarg, 10, 86400000)) < 0) return -1; s->cfg.stall_ms = (unsigned)v; break;
+        case 'H': if ((v = flag_number('H', optarg, 10, 86400000)) < 0) return -1; s->cfg.head_ms = (unsigned)v; break;
+        case 'I': if ((v = flag_number('I', optarg, 10, 86400000)) < 0) return -1; s->cfg.idle_ms = (unsigned)v; break;
+        case 'k': s->cfg.token = optarg; break;
+        case 'O': s->cfg.origins = optarg; break;
+        case 'A': s->cfg.hosts = optarg; break;
         case 'q': s->cfg.quiet = 1; break;
         case 'R': s->cfg.redis_url = optarg; break;
         case 'h': usage(t); exit(0);
@@ -307,6 +345,8 @@ int server_main(const struct technique *tech, int argc, char **argv)
     s->cfg = (struct server_config){
         .addr = "127.0.0.1", .port = tech->default_port, .web_root = NULL,
         .tick_ms = 1000, .feed_size = 1024, .out_cap = DEFAULT_OUT_CAP,
+        .feed_budget = DEFAULT_FEED_BUDGET, .head_ms = DEFAULT_HEAD_MS, .idle_ms = DEFAULT_IDLE_MS,
+        .stall_ms = DEFAULT_STALL_MS,
     };
     if (parse_flags(s, tech, argc, argv) < 0) return 1;
     if (!s->cfg.web_root) s->cfg.web_root = default_web_root(argv[0]);
@@ -320,6 +360,7 @@ int server_main(const struct technique *tech, int argc, char **argv)
     }
     s->loop = ev_default_loop(EVFLAG_AUTO);
     feed_init(&s->feed, s->cfg.feed_size);
+    s->feed.budget = s->cfg.feed_budget;
     s->started_at = ev_now(s->loop);
 
     ev_io_init(&s->listen_io, on_accept, s->listen_fd, EV_READ);
@@ -336,6 +377,9 @@ int server_main(const struct technique *tech, int argc, char **argv)
     ev_prepare_init(&s->flush, on_flush);
     ev_prepare_start(s->loop, &s->flush);
     ev_init(&s->shutdown_timer, on_shutdown_timer);
+    double stall_every = conn_seconds(s->cfg.stall_ms) / 4;
+    ev_timer_init(&s->stall_check, on_stall_check, stall_every, stall_every);
+    ev_timer_start(s->loop, &s->stall_check);
     ev_signal_init(&s->sigint, on_signal, SIGINT);
     ev_signal_init(&s->sigterm, on_signal, SIGTERM);
     s->sigint.data = s->sigterm.data = s;

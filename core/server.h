@@ -53,8 +53,9 @@
  *   conn_error                an error answer {"error":...}, maybe closing
  *   conn_method_not_allowed   405 with its Allow field
  *   conn_send, conn_send_chunk  queue bytes (own copy, or a shared reference);
- *                             a backlog past the out cap drops the client
- *   conn_queue_chunk          queue shared bytes the client asked for: no cap
+ *                             never a drop: the cap judges after a write
+ *   conn_deliver              queue an event (or a poll answer): counted once written
+ *   conn_room                 the cap: 1 while the out queue is under -o
  *   conn_hold, conn_hold_timeout  hold a request open; its own timer
  *   conn_upgrade              leave HTTP: every later byte to on_data
  *   conn_close, conn_close_after_write  close now; close once written
@@ -85,6 +86,7 @@ enum conn_state {
 };
 
 struct server;
+struct conn_file;
 struct redis_feed;
 
 /* One client connection. A technique that keeps more per connection declares
@@ -103,10 +105,16 @@ struct conn {
     unsigned char head_only;  /* the current request is HEAD: answers carry no body */
     unsigned char lingering;  /* closing: our side is shut, waiting for the peer's EOF */
     unsigned char pending_input; /* requests wait in `in` until the current answer is done */
+    unsigned char read_done;  /* the peer sent its EOF: no more requests, but answers still go */
+    unsigned char authorized; /* the request (or upgrade) carried the publish token, or none is set */
     unsigned char routing;    /* route() is answering a request: it logs the answer's status */
     unsigned short status;    /* while routing: the status of the head queued, 0 = none yet */
     struct buf in;            /* bytes read but not yet used (a partial request) */
     struct outq out;          /* bytes still to send */
+    struct conn_file *file;   /* a static file being streamed after `out`, or NULL */
+    double progress_at;       /* when the peer last took bytes (or the queue began): the stall clock */
+    uint64_t sent;            /* bytes written to this socket so far */
+    struct buf marks;         /* deliveries queued and not yet written: where each ends in `sent` */
     struct conn *prev, *next; /* in the server's list of all connections */
     struct conn *dirty_next;  /* in the flush list while dirty */
 };
@@ -118,6 +126,8 @@ struct technique {
     size_t conn_size;          /* sizeof its connection struct (>= sizeof(struct conn)) */
     const char *extra_flags;   /* getopt letters of its own flags, e.g. "k:", or NULL */
     const char *extra_usage;   /* one usage line for them, or NULL */
+    unsigned char feed_json;   /* 1: make each event's JSON form as it is published
+                                * (what its answers carry); else only on demand */
 
     /* A flag of extra_flags was given; return -1 to refuse its value. */
     int (*on_flag)(int flag, const char *value);
@@ -134,8 +144,9 @@ struct technique {
     size_t (*on_data)(struct conn *c, const char *data, size_t len);
     /* The timer set by conn_hold_timeout expired. */
     void (*on_timeout)(struct conn *c);
-    /* A held or upgraded connection's out queue has just been written out in
-     * full: the moment to queue the next portion of a long replay. */
+    /* A held or upgraded connection's socket took bytes and its out queue
+     * is under the cap again (conn_room): the moment to queue the next
+     * events of its cursor. */
     void (*on_drain)(struct conn *c);
     /* The connection is closing: unlink it from the technique's lists. */
     void (*on_close)(struct conn *c);
@@ -152,8 +163,8 @@ struct server_stats {
     uint64_t bytes_in;
     uint64_t bytes_out;
     uint64_t events;            /* events published */
-    uint64_t deliveries;        /* event deliveries to clients */
-    uint64_t drops;             /* connections dropped for falling behind (out queue cap) */
+    uint64_t deliveries;        /* events written whole to a client's socket (a poll answer: all it carries) */
+    uint64_t drops;             /* connections dropped for taking no bytes for the stall time (-S) */
     uint64_t subscribers;       /* clients currently waiting for events (parked, streaming) */
     uint64_t errors;            /* requests refused with 4xx/5xx, connections closed by errors */
     uint64_t empty_answers;     /* poll answers that carried no event: wasted round trips */
@@ -167,7 +178,14 @@ struct server_config {
     const char *web_root;      /* -w */
     unsigned tick_ms;          /* -t, 0 = off */
     size_t feed_size;          /* -b */
-    size_t out_cap;            /* -o: most bytes one connection may have queued */
+    size_t out_cap;            /* -o: a subscriber's window: events are queued while under it */
+    size_t feed_budget;        /* -B: most bytes the kept events may hold */
+    unsigned head_ms;          /* -H: a request head must be complete this long after its first byte */
+    unsigned idle_ms;          /* -I: an idle keep-alive connection is closed after this long */
+    unsigned stall_ms;         /* -S: a connection with bytes unsent that takes none this long is dropped */
+    const char *token;         /* -k: POST /publish (and WebSocket messages) need it, or NULL */
+    const char *origins;       /* -O: comma-separated Origins a WebSocket upgrade may come from, or NULL */
+    const char *hosts;         /* -A: more Host names a loopback-bound server answers (a proxy's), or NULL */
     int quiet;                 /* -q */
 };
 
@@ -187,6 +205,7 @@ struct server {
     ev_timer accept_retry;
     ev_timer tick;
     ev_timer shutdown_timer;
+    ev_timer stall_check;       /* drops connections that stopped reading (-S) */
     ev_prepare flush;
     ev_signal sigint, sigterm;
     int listen_fd;
@@ -216,17 +235,24 @@ void conn_finish(struct conn *c);
  * the connection after it when close_after is set. */
 void conn_error(struct conn *c, int status, const char *message, int close_after);
 
-/* Queue a copy of p[0..n). Returns 0, or -1 when the out queue is over the
- * cap: the connection has then been dropped (closed, counted in drops).
- * The cap (-o) limits a backlog: one item larger than the cap is still
- * accepted when nothing else is queued. */
+/* Queue a copy of p[0..n). Returns 0, or -1 when the connection is closed.
+ * Queuing never drops anyone: the cap judges what stays unsent after a
+ * write was tried (see conn_room and the stall rule in conn.c). */
 int conn_send(struct conn *c, const void *p, size_t n);
 /* Queue a reference to shared bytes; same result as conn_send. */
 int conn_send_chunk(struct conn *c, struct chunk *ch);
-/* Queue a reference to shared bytes without the backlog cap: for what the
- * client asked for (an answer, a replay it requested), which is not a
- * backlog of live events it failed to read. */
-void conn_queue_chunk(struct conn *c, struct chunk *ch);
+/* Queue a delivery: shared bytes holding `events` events (an event block or
+ * frame: 1; a poll answer: how many it carries). /stats deliveries counts
+ * them once they are written whole, never when they are thrown away unsent
+ * with a dropped connection. Returns 0, or -1 when the connection is closed. */
+int conn_deliver(struct conn *c, struct chunk *ch, unsigned events);
+/* The one cap rule of every streaming technique: 1 while c's out queue is
+ * under the out cap (-o), so it may take the next event. A subscriber's
+ * deliver queues events while there is room and stops; on_drain brings it
+ * back when the socket has taken bytes. So one event larger than the cap
+ * still goes (into an empty queue), a burst waits in the feed instead of
+ * the queue, and a replay or a live stream is one and the same loop. */
+int conn_room(const struct conn *c);
 
 /* Hold the current request open (CONN_HELD): core stops its header and idle
  * timers. Input that arrives meanwhile goes to technique->on_data when it

@@ -6,12 +6,14 @@
  * out of the root; the file found must also be a regular file whose real
  * path (symbolic links resolved) is inside the root's real path.
  *
- * Interface: static_resolve (pure), static_content_type (pure), static_load.
+ * Interface: static_resolve (pure), static_content_type (pure), static_open,
+ *            static_load.
  */
 #ifndef RTLAB_STATIC_H
 #define RTLAB_STATIC_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "buf.h"
 
@@ -28,6 +30,11 @@ int static_resolve(const char *p, size_t n, char *out, size_t cap);
 /* The Content-Type for a file name, by its extension
  * ("text/html; charset=utf-8" for .html; application/octet-stream when unknown). */
 const char *static_content_type(const char *name);
+
+/* Open root/relative for reading, without reading it: returns the
+ * descriptor (the caller closes it) and sets *size, or -1 when there is no
+ * such regular file inside the root. Any size: the file is streamed. */
+int static_open(const char *root, const char *relative, off_t *size);
 
 /* Read root/relative into a new chunk (one reference, the caller's).
  * Returns NULL when there is no such regular file inside the root, it is

@@ -15,7 +15,8 @@
  * once there is news, the way websocket links core/utf8.c.
  *
  * Every function here is pure: no allocation, no sockets, no globals; it
- * only reads the feed. The encoder writes into out[0..cap) and returns
+ * only reads the feed, whose kept events must have their JSON form (the
+ * polling servers set .feed_json, so it is made as each is published). The encoder writes into out[0..cap) and returns
  *   > 0  bytes written;
  *   -2   out is too small: nothing useful was written, call again with more
  *        (poll_batch_size says exactly how much).

@@ -7,6 +7,7 @@
 #          playwright-core, valgrind, gnuplot, redis, hiredis, nginx, openssl
 #   bench  build + gnuplot, wrk, nginx + Nchan, libwebsockets
 #   fuzz   build + clang with libFuzzer
+#   cluster  build + redis-server, nginx, openssl     (make cluster; test needs them too)
 #
 # Each requirement is checked first; only what is missing is installed, and
 # the script says what it installs and why. It is safe to run again and again:
@@ -49,6 +50,7 @@ check_test() {
     check_build
     have_cmd curl || need curl "end-to-end tests with a real HTTP client"
     /usr/bin/python3 -c 'import websockets' 2>/dev/null || need python3-websockets "the WebSocket real-client test"
+    check_cluster
     have_cmd chromium || need chromium "headless browser tests"
     have_cmd node || need nodejs "driving Chromium with playwright-core"
     have_cmd npm || need npm "installing playwright-core from package.json"
@@ -59,6 +61,13 @@ check_test() {
     have_sbin nginx || need nginx "the nginx TLS and HTTP/2 front and failover tests"
     have_cmd openssl || need openssl "the test certificate for nginx's TLS"
     check_fuzz                        # make test runs each fuzzer for a few seconds
+}
+
+check_cluster() {
+    check_build
+    have_cmd redis-server || need redis-server "the shared feed of make cluster and its failover tests"
+    have_cmd nginx || need nginx "the TLS and HTTP/2 front of make cluster and its failover tests"
+    have_cmd openssl || need openssl "the self-signed certificate of make cluster"
 }
 
 check_bench() {
@@ -85,8 +94,9 @@ for group in "$@"; do
     test) check_test ;;
     bench) check_bench ;;
     fuzz) check_fuzz ;;
+    cluster) check_cluster ;;
     all) check_test; check_bench; check_fuzz ;;
-    *) echo "deps.sh: unknown group '$group' (build, test, bench, fuzz, all)" >&2; exit 2 ;;
+    *) echo "deps.sh: unknown group '$group' (build, test, bench, fuzz, cluster, all)" >&2; exit 2 ;;
     esac
 done
 

@@ -23,13 +23,15 @@
  * sends it as the Last-Event-ID header; the server replays what it missed
  * from the feed, so nothing is lost and nothing arrives twice.
  *
- * The special problem of the slow reader: an event goes to every subscriber
- * the moment it is published, whether or not the subscriber reads. One that
- * stops reading makes its out queue grow; past the cap (-o) core drops it
- * and counts it, and it can come back with Last-Event-ID and lose nothing
- * still in the feed. A replay after such a comeback is a burst the server
- * chose to send, not the publisher's pace, so it is paced: queued while the
- * out queue is under half the cap, and continued as the socket drains.
+ * The special problem of the slow reader: a subscriber is a cursor into the
+ * feed, and its out queue a window of at most the cap (-o). deliver queues
+ * the events after the cursor while core says there is room (conn_room)
+ * and stops; on_drain continues as the socket drains. A burst of events, a
+ * live stream and a replay after a reconnect are one and the same loop, so
+ * a fast reader is never mistaken for a slow one, and a resume always makes
+ * progress. A subscriber that stops reading is dropped by core after the
+ * stall time (-S), holding at most its window; one that reads too slowly
+ * for the feed is told what it missed (event: gap) and goes on.
  *
  * Spec: WHATWG HTML Standard §9.2 "Server-sent events": §9.2.3 the
  * processing model (reconnection), §9.2.4 the Last-Event-ID header, §9.2.5
@@ -59,7 +61,7 @@
  * event on at once instead of collecting a buffer-full first. */
 #define STREAM_HEADERS "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
 
-static unsigned keepalive_ms = DEFAULT_KEEPALIVE_MS;  /* -k */
+static unsigned keepalive_ms = DEFAULT_KEEPALIVE_MS;  /* -K */
 static unsigned retry_ms = DEFAULT_RETRY_MS;          /* -r */
 
 /* ==== Connections ==== */
@@ -68,9 +70,8 @@ static unsigned retry_ms = DEFAULT_RETRY_MS;          /* -r */
 struct subscriber {
     struct conn conn;               /* first: core allocates and frees the whole struct */
     struct subscriber *prev, *next; /* in `streams` while streaming, else both NULL */
-    uint64_t next_id;               /* the first event not yet queued to it */
+    uint64_t next_id;               /* its cursor: the first event not yet queued to it */
     unsigned char is_streaming;     /* on the streams list */
-    unsigned char catching_up;      /* replaying a backlog: paced, see deliver */
 };
 
 /* Every open stream, newest first. One list: a publish writes to them all. */
@@ -209,7 +210,6 @@ static void open_stream(struct conn *c, const struct http_request *req)
     /* Replay and subscribe in one callback, with no return to the loop in
      * between: no publish can slip past (longpoll's "lost wake-up"). */
     s->next_id = since + 1;
-    s->catching_up = 1;
     subscribe(s);
     deliver(s);                        /* the replay, if the client missed any */
 }
@@ -249,32 +249,27 @@ static int on_request(struct conn *c, const struct http_request *req, const char
 
 /* ==== Publishing ==== */
 
-/* Queue to s every event after its cursor, in order, each once; a gap
- * block first when some have already left the feed. A subscriber that is
- * caught up gets every new event at once (past the out cap core drops it:
- * the reader is too slow for the publisher). One catching up on a backlog
- * gets it in portions of half the cap, the next when its queue has drained
- * (on_drain), so a long replay does not trip the cap by itself. */
+/* Queue to s the events after its cursor, in order, each once, while its
+ * window has room (conn_room: the cap rule lives in core); a gap block
+ * first when some have already left the feed. What does not fit waits in
+ * the feed, not in memory of this client's own: on_drain brings the next
+ * ones as the socket drains. One event larger than the whole window still
+ * goes, into an empty queue. */
 static void deliver(struct subscriber *s)
 {
     struct server *srv = s->conn.srv;
-    size_t portion = srv->cfg.out_cap / 2;
-    while (s->next_id <= feed_newest(&srv->feed)) {
-        if (s->catching_up && outq_bytes(&s->conn.out) >= portion)
-            return;                    /* a portion is queued: on_drain brings the next */
+    while (s->next_id <= feed_newest(&srv->feed) && conn_room(&s->conn)) {
         uint64_t first;
         if (feed_since(&srv->feed, s->next_id - 1, &first) == FEED_GAP) {
-            if (send_gap(s, s->next_id, first - 1) < 0) return;   /* dropped */
+            if (send_gap(s, s->next_id, first - 1) < 0) return;
             s->next_id = first;
             continue;
         }
         struct feed_event *ev = feed_get(&srv->feed, s->next_id);
         assert(ev);                    /* oldest <= next_id <= newest: it is kept */
-        if (conn_send_chunk(&s->conn, event_block(ev)) < 0) return;  /* dropped */
-        srv->stats.deliveries++;
+        if (conn_deliver(&s->conn, event_block(ev), 1) < 0) return;
         s->next_id++;
     }
-    s->catching_up = 0;                /* caught up: from now on, events as they come */
 }
 
 /* A new event is in the feed: encode it once, then queue the same bytes to
@@ -286,14 +281,14 @@ static void publish(struct server *srv, struct feed_event *ev)
     event_block(ev);
     struct subscriber *next;
     for (struct subscriber *s = streams; s; s = next) {
-        next = s->next;                     /* deliver may drop s (over the cap) */
+        next = s->next;
         deliver(s);
     }
 }
 
 /* ==== Keep-alive ==== */
 
-/* Every -k ms: one shared comment line to every stream. The browser ignores
+/* Every -K ms: one shared comment line to every stream. The browser ignores
  * it (§9.2.5); proxies and NAT boxes see traffic and keep the connection,
  * and a peer that vanished is found when the write fails. */
 static void on_keepalive(struct ev_loop *loop, ev_timer *w, int revents)
@@ -302,18 +297,17 @@ static void on_keepalive(struct ev_loop *loop, ev_timer *w, int revents)
     struct subscriber *next;
     for (struct subscriber *s = streams; s; s = next) {
         next = s->next;
-        conn_send_chunk(&s->conn, keepalive_line);   /* over the cap: dropped */
+        conn_send_chunk(&s->conn, keepalive_line);
     }
 }
 
 /* ==== Timeouts, disconnects, shutdown ==== */
 
-/* Core wrote out everything queued: a subscriber still catching up gets
- * its next portion. */
+/* Core wrote bytes and the window has room again: the next events. */
 static void on_drain(struct conn *c)
 {
     struct subscriber *s = (struct subscriber *)c;
-    if (s->catching_up) deliver(s);
+    if (s->is_streaming) deliver(s);
 }
 
 /* The client went away (or was dropped): forget it at once. */
@@ -330,14 +324,13 @@ static void on_shutdown(struct conn *c)
 {
     static const char goodbye[] = ": server shutting down\n";
     ev_timer_stop(c->srv->loop, &keepalive_timer);
-    unsubscribe((struct subscriber *)c);
-    ((struct subscriber *)c)->catching_up = 0;    /* no more portions after the goodbye */
+    unsubscribe((struct subscriber *)c);          /* no more events after the goodbye */
     conn_send(c, goodbye, sizeof goodbye - 1);
 }
 
 /* ==== Flags and start ==== */
 
-/* -k MS (keep-alive comment interval, 0 = none) and -r MS (retry:). */
+/* -K MS (keep-alive comment interval, 0 = none) and -r MS (retry:). */
 static int on_flag(int flag, const char *value)
 {
     uint64_t ms;
@@ -345,7 +338,7 @@ static int on_flag(int flag, const char *value)
         fprintf(stderr, "-%c: '%s' is not a number of milliseconds\n", flag, value);
         return -1;
     }
-    if (flag == 'k') keepalive_ms = (unsigned)ms;
+    if (flag == 'K') keepalive_ms = (unsigned)ms;
     else retry_ms = (unsigned)ms;
     return 0;
 }
@@ -369,9 +362,9 @@ static const struct technique sse = {
     .name = "sse",
     .default_port = DEFAULT_PORT,
     .conn_size = sizeof(struct subscriber),
-    .extra_flags = "k:r:",
-    .extra_usage = "[-k MS] [-r MS]\n"
-                   "  -k MS     a keep-alive comment on every stream every MS ms; 0 = none (default 15000)\n"
+    .extra_flags = "K:r:",
+    .extra_usage = "[-K MS] [-r MS]\n"
+                   "  -K MS     a keep-alive comment on every stream every MS ms; 0 = none (default 15000)\n"
                    "  -r MS     retry: the browser's reconnection delay (default 3000)",
     .on_flag = on_flag,
     .on_start = on_start,

@@ -64,7 +64,11 @@ ADV_TESTS := \
 	$(BIN)/tests/adv_vanishing \
 	$(BIN)/tests/adv_slow_readers \
 	$(BIN)/tests/adv_reconnect_storm \
-	$(BIN)/tests/adv_chaos
+	$(BIN)/tests/adv_chaos \
+	$(BIN)/tests/adv_half_close \
+	$(BIN)/tests/adv_backlog \
+	$(BIN)/tests/adv_memory \
+	$(BIN)/tests/adv_gate
 
 NET_TESTS += $(ADV_TESTS)
 $(BIN)/tests/adv_%: $(B)/tests/adversarial/%.o $(ADV_OBJS)

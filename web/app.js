@@ -6,7 +6,9 @@
 // happens from now on, and can tell at once if an id is ever skipped), then
 // refresh the panel's one-line explanation ten times a second.
 
-import { TECHNIQUES, serverBases } from './common.js';
+import { TECHNIQUES, inCluster, serverBases } from './common.js';
+import { ClusterView } from './cluster.js';
+import { SixStreams } from './six.js';
 import { Panel } from './panel.js';
 import { PollingClient } from './polling.js';
 import { LongPollClient } from './longpoll.js';
@@ -65,6 +67,7 @@ async function newestId(base) {
 async function startTechnique(name, base, node, app) {
     const panel = new Panel(node, name);
     app.panels[name] = panel;
+    app.cluster?.attach(name, panel, node);
     let cursor = await newestId(base);
     while (cursor === null) {
         panel.state('unreachable');
@@ -106,16 +109,41 @@ function wirePublish(app) {
     });
 }
 
+// The six-connection demo: straight to an SSE server over HTTP/1.1, and in
+// the cluster also through nginx over HTTP/2.
+async function startSix(app, bases) {
+    const targets = [];
+    let direct = `${bases.sse}/events`;
+    if (app.cluster) {
+        await app.cluster.ready;
+        // Straight to an SSE instance that runs at the moment of the click.
+        const running = () => app.cluster.instances.find((i) => i.technique === 'sse' && i.state === 'running');
+        targets.push({ id: 'h1', label: 'HTTP/1.1, straight to an SSE instance',
+            url: () => { const inst = running(); return inst ? `http://127.0.0.1:${inst.port}/events` : direct; } });
+        targets.push({ id: 'h2', label: 'HTTP/2, through nginx', url: `${bases.sse}/events` });
+    } else {
+        targets.push({ id: 'h1', label: 'HTTP/1.1, straight to the SSE server', url: direct });
+    }
+    app.six = new SixStreams(document.getElementById('six'), targets);
+}
+
 function main() {
     const app = { panels: {}, clients: {} };
+    if (inCluster()) {
+        app.cluster = new ClusterView(app);
+        app.cluster.ready = app.cluster.start();
+    }
     // For the tests and for the curious: window.rtlab.snapshot() in the console.
     window.rtlab = {
         app,
         snapshot: () => Object.fromEntries(Object.entries(app.panels).map(([n, p]) => [n, {
             state: p.root.dataset.state, explain: p.el.explain.textContent,
             startId: p.startId, ids: p.ids.slice(), lastId: p.lastId, recent: p.recent.slice(), rows: p.rows.slice(),
-            counts: { ...p.counts }, delays: p.delays.slice(),
+            counts: { ...p.counts }, delays: p.delays.slice(), instance: p.root.dataset.instance,
         }])),
+        cluster: () => app.cluster?.snapshot(),
+        six: () => app.six?.results,
+        runSix: (id) => app.six.run(app.six.targets.find((t) => t.id === id)),
     };
     let bases;
     try {
@@ -128,6 +156,7 @@ function main() {
         TECHNIQUES.map((n) => `${n} ${bases[n]}`).join(' · ');
     for (const name of TECHNIQUES) startTechnique(name, bases[name], buildPanel(name, bases[name]), app);
     wirePublish(app);
+    startSix(app, bases);
 }
 
 main();

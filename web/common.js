@@ -10,10 +10,23 @@ export const TECHNIQUES = ['polling', 'longpoll', 'sse', 'websocket'];
 
 const DEFAULT_PORTS = [8001, 8002, 8003, 8004];
 
+// 1 when the page was served by `make cluster` (nginx in front, one origin):
+// its URL carries ?cluster, which nginx adds to the bare origin.
+export function inCluster(loc = window.location) {
+    return new URLSearchParams(loc.search).has('cluster');
+}
+
 // Each server's base URL ("http://host:8001"), by technique name.
 // Returns { polling: "http://...", ... } or throws with a readable message.
+// In the cluster every technique is a path on the page's own origin
+// (https://host:port/sse), and nginx picks the instance.
 export function serverBases(loc = window.location) {
     const params = new URLSearchParams(loc.search);
+    if (inCluster(loc)) {
+        const bases = {};
+        for (const name of TECHNIQUES) bases[name] = `${loc.origin}/${name}`;
+        return bases;
+    }
     let ports = DEFAULT_PORTS;
     if (params.has('ports')) {
         ports = params.get('ports').split(',').map((p) => Number(p.trim()));

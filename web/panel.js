@@ -56,6 +56,10 @@ export class Panel {
     bytesOut(n) { this.counts.bytesOut += n; this.render(); }
     emptyAnswer() { this.counts.empty++; this.render(); }
     reconnected() { this.counts.reconnects++; this.render(); }
+    // Behind nginx (make cluster): the instance that answered, as nginx's
+    // X-Rtlab-Upstream header names it ("127.0.0.1:PORT"; after a failover
+    // "A, B": the last one answered). web/cluster.js listens; else unused.
+    servedBy(upstream) { if (upstream && this.onServedBy) this.onServedBy(upstream); }
 
     // The page is about to publish `text`; remember when, to time its arrival.
     // A message that never comes back (its publish failed) is forgotten after
@@ -117,6 +121,7 @@ export class Panel {
     state(s) {
         this.root.dataset.state = s;
         this.el.stateName.textContent = STATE_NAMES[s] ?? s;
+        if (this.onState) this.onState(s);
     }
 
     // ---- inside ----

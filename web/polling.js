@@ -42,6 +42,7 @@ export class PollingClient {
             const res = await fetch(url, { signal: this.inFlight.signal, cache: 'no-store' });
             const text = await res.text();
             this.panel.bytesIn(RESPONSE_HEAD_ESTIMATE + utf8Length(text));
+            this.panel.servedBy(res.headers.get('X-Rtlab-Upstream'));   // behind nginx: which instance
             this.answer(res.status, JSON.parse(text));
         } catch (err) {
             if (err.name === 'AbortError') return;   // drop(): it schedules the next poll

@@ -58,7 +58,6 @@
 #define DEFAULT_MAX_MESSAGE (1u << 20)   /* -m: largest message a client may send */
 #define DEFAULT_PING_INTERVAL 30.0       /* -i: seconds of silence before we ping */
 #define CLOSE_WAIT 2.0                   /* s to wait for the peer's close after ours */
-#define BACKLOG_RESERVE 256              /* bytes of the out cap kept for a close frame */
 
 /* Status codes of a close frame (RFC 6455 §7.4.1). 1005 and 1006 exist only
  * to be reported locally: they are never sent (§7.4.1). */
@@ -68,8 +67,8 @@ enum ws_status {
     WS_PROTOCOL_ERROR = 1002,  /* a frame broke the rules of §5 */
     WS_UNSUPPORTED = 1003,     /* a binary message: this server takes text */
     WS_INVALID_DATA = 1007,    /* text that is not UTF-8 (§8.1) */
+    WS_POLICY = 1008,          /* a message from a client without the publish token (-k) */
     WS_TOO_BIG = 1009,         /* a message over -m bytes */
-    WS_TRY_AGAIN = 1013,       /* a subscriber that fell too far behind */
 };
 
 static size_t max_message = DEFAULT_MAX_MESSAGE;
@@ -96,7 +95,7 @@ struct ws_conn {
     struct ws_frame frame;       /* the header of the frame whose payload is arriving */
     uint64_t frame_done;         /* payload bytes of that frame used so far */
     struct ws_message msg;       /* the message arriving: unmasked, inflated, UTF-8 checked */
-    uint64_t replay_next;        /* catching up: the next event id to queue; 0 once live */
+    uint64_t next_id;            /* its cursor: the first event not yet queued to it */
 };
 
 /* Every client in WS_OPEN: the list a publish walks. */
@@ -156,7 +155,7 @@ static void ws_close(struct ws_conn *wc, unsigned status, const char *reason)
     payload[0] = (unsigned char)(status >> 8);          /* the code, in network byte order */
     payload[1] = (unsigned char)status;
     memcpy(payload + 2, reason, n);
-    if (status >= WS_PROTOCOL_ERROR && status != WS_TRY_AGAIN) s->stats.errors++;
+    if (status >= WS_PROTOCOL_ERROR) s->stats.errors++;
     server_log(s, "fd %d: close %u (%s)", wc->base.fd, status, reason);
 
     wc->state = WS_CLOSING;
@@ -181,105 +180,85 @@ static void ws_finish(struct ws_conn *wc)
  * Built once, on first use, and kept in ev->wire, which the feed frees with
  * the event: a broadcast to ten thousand clients and every later replay
  * reuse these same bytes. Returns a borrowed reference. */
-static struct chunk *event_frame(struct feed_event *ev)
+static struct chunk *event_frame(struct feed *f, struct feed_event *ev)
 {
     if (ev->wire) return ev->wire;
-    const struct chunk *json = ev->json;
+    const struct chunk *json = feed_json(f, ev);
     struct chunk *frame = chunk_new(ws_frame_header_size(json->len) + json->len);
     int head = ws_frame_encode((unsigned char *)frame->data, frame->cap, 1, WS_TEXT, json->len);
     memcpy(frame->data + head, json->data, json->len);
     frame->len = (size_t)head + json->len;
     ev->wire = frame;
+    chunk_unref(ev->json);               /* the frame holds the JSON: keep its bytes once */
+    ev->json = NULL;
+    feed_account(f, ev);
     return frame;
 }
 
 /* The frame of ev that this client takes. One that agreed to
  * permessage-deflate gets the JSON compressed with a fresh context
  * (RFC 7692 §7.2.1), RSV1 set — or the plain frame when that would save
- * under 4 bytes — made once and kept in ev->wire_deflate, like ev->wire. */
+ * under 4 bytes — made once and kept in ev->wire_deflate, like ev->wire.
+ * The JSON is made again for it and released once compressed: the plain
+ * frame holds it already, and each event holds its bytes once. */
 static struct chunk *frame_for(const struct ws_conn *wc, struct feed_event *ev)
 {
-    if (!wc->deflate.on) return event_frame(ev);
-    if (!ev->wire_deflate) ev->wire_deflate = ws_deflate_frame(ev->json, event_frame(ev));
+    struct feed *f = &wc->base.srv->feed;
+    struct chunk *plain = event_frame(f, ev);
+    if (!wc->deflate.on) return plain;
+    if (!ev->wire_deflate) {
+        ev->wire_deflate = ws_deflate_frame(feed_json(f, ev), plain);
+        chunk_unref(ev->json);
+        ev->json = NULL;
+        feed_account(f, ev);
+    }
     return ev->wire_deflate;
 }
 
-/* Queue one event frame to one subscriber. A subscriber whose backlog
- * would pass the out cap is told 1013 (try again later) and closed, instead
- * of letting the server's memory grow for a client that does not read; the
- * last BACKLOG_RESERVE bytes of the cap leave room for that close frame. */
-static void deliver(struct ws_conn *wc, struct chunk *frame)
+/* Queue to wc the events after its cursor, in order, each once, while its
+ * window has room (conn_room: the cap rule lives in core); a gap notice
+ * {"gap":true,"from":A,"to":B} first when events A..B have already left
+ * the feed. A live event, a burst and the replay of ?since=N are one and
+ * the same loop: what does not fit waits in the feed, and on_drain brings
+ * it as the socket drains, so neither a burst nor a long replay looks like
+ * a slow reader. One frame larger than the window still goes, into an
+ * empty queue. The frames are references to bytes the feed already holds. */
+static void deliver(struct ws_conn *wc)
 {
     struct conn *c = &wc->base;
     struct server *s = c->srv;
-    if (wc->replay_next) return;         /* still catching up: the replay will reach it */
-    if (outq_bytes(&c->out) + frame->len > s->cfg.out_cap - BACKLOG_RESERVE) {
-        s->stats.drops++;
-        ws_close(wc, WS_TRY_AGAIN, "too slow: backlog over the cap, reconnect with ?since");
-        return;
+    while (wc->next_id <= feed_newest(&s->feed) && conn_room(c)) {
+        uint64_t first;
+        if (feed_since(&s->feed, wc->next_id - 1, &first) == FEED_GAP) {
+            char gap[96];
+            int n = snprintf(gap, sizeof gap, "{\"gap\":true,\"from\":%llu,\"to\":%llu}",
+                             (unsigned long long)wc->next_id, (unsigned long long)first - 1);
+            send_text(wc, gap, (size_t)n);
+            wc->next_id = first;
+            continue;
+        }
+        if (conn_deliver(c, frame_for(wc, feed_get(&s->feed, wc->next_id)), 1) < 0) return;
+        wc->next_id++;
     }
-    if (conn_send_chunk(c, frame) == 0) s->stats.deliveries++;
 }
 
-/* A new event is in the feed: encode it once in each form (plain,
- * compressed), queue the same bytes to every subscriber of that form. */
+/* A new event is in the feed: encode it once, then every subscriber's
+ * deliver queues the same bytes. */
 static void publish(struct server *s, struct feed_event *ev)
 {
-    (void)s;
+    event_frame(&s->feed, ev);
     struct ws_conn *next;
     for (struct ws_conn *wc = subscribers; wc; wc = next) {
-        next = wc->next;                     /* deliver may unsubscribe wc */
-        deliver(wc, frame_for(wc, ev));
+        next = wc->next;
+        deliver(wc);
     }
 }
 
-/* The special problem of a long replay: a client that asks for ?since=0
- * on a full feed is owed more than its out cap holds. Queued all at once it
- * would look like a slow reader at the next live event and be cut off,
- * come back, and be cut off again. So a replay is queued in portions of at
- * most half the cap, the next one when the out queue has drained
- * (on_drain); live events are not queued meanwhile, since the replay reaches
- * them in the feed. Once it has caught up the client is live, and the cap
- * judges it like everyone else.
- *
- * Queue the next portion of wc's replay, after a gap notice when the feed
- * has dropped events it still needed. The frames are references to bytes
- * the feed already holds: a replay costs this client no copies. */
-static void replay_more(struct ws_conn *wc)
-{
-    struct conn *c = &wc->base;
-    struct server *s = c->srv;
-    uint64_t first;
-    if (feed_since(&s->feed, wc->replay_next - 1, &first) == FEED_GAP) {
-        char gap[96];
-        int n = snprintf(gap, sizeof gap, "{\"gap\":true,\"from\":%llu,\"to\":%llu}",
-                         (unsigned long long)wc->replay_next, (unsigned long long)first - 1);
-        send_text(wc, gap, (size_t)n);
-    }
-    size_t portion = 0;
-    uint64_t id = first;
-    while (id <= feed_newest(&s->feed) && portion < s->cfg.out_cap / 2) {
-        struct chunk *frame = frame_for(wc, feed_get(&s->feed, id++));
-        conn_queue_chunk(c, frame);      /* asked for: not a backlog, never capped */
-        portion += frame->len;
-        s->stats.deliveries++;
-    }
-    wc->replay_next = id > feed_newest(&s->feed) ? 0 : id;   /* 0: caught up, live */
-}
-
-/* Start a new client's replay of every kept event after `since`. */
-static void replay(struct ws_conn *wc, uint64_t since)
-{
-    wc->replay_next = since + 1;
-    replay_more(wc);
-}
-
-/* Core wrote out everything queued: a client still catching up gets its
- * next portion. */
+/* Core wrote bytes and the window has room again: the next events. */
 static void on_drain(struct conn *c)
 {
     struct ws_conn *wc = (struct ws_conn *)c;
-    if (wc->replay_next && wc->state == WS_OPEN) replay_more(wc);
+    if (wc->subscribed) deliver(wc);
 }
 
 /* ==== The opening handshake (RFC 6455 §4.2) ==== */
@@ -336,7 +315,10 @@ static void accept_upgrade(struct ws_conn *wc, const struct http_request *req,
     server_log(c->srv, "fd %d GET /ws -> 101%s", c->fd, wc->deflate.on ? ", deflate" : "");
     wc->state = WS_OPEN;
     subscribe(wc);
-    if (has_since) replay(wc, since);     /* without ?since: live events only */
+    /* Without ?since: live events only. Set and delivered in one callback,
+     * so no publish can slip past. */
+    wc->next_id = (has_since ? since : feed_newest(&c->srv->feed)) + 1;
+    deliver(wc);
     conn_hold_timeout(c, ping_interval);
 }
 
@@ -455,7 +437,9 @@ static void on_control(struct ws_conn *wc, const struct ws_frame *f, const unsig
     ws_unmask(payload, p, n, f->mask, 0);
     switch (f->opcode) {
     case WS_PING:                           /* §5.5.2: pong with the same payload */
-        if (wc->state == WS_OPEN) send_control(wc, WS_PONG, payload, n);
+        /* A peer that pings but does not read gets no pongs past its window
+         * (§5.5.3: answering only the latest ping is allowed). */
+        if (wc->state == WS_OPEN && conn_room(&wc->base)) send_control(wc, WS_PONG, payload, n);
         break;
     case WS_PONG:                           /* §5.5.3: unsolicited pongs are fine; ignore */
         break;
@@ -476,6 +460,10 @@ static void on_message(struct ws_conn *wc)
         return;
     }
     s->stats.requests++;
+    if (!wc->base.authorized) {             /* -k: the upgrade did not carry the token */
+        ws_close(wc, WS_POLICY, "publishing needs the token (-k)");
+        return;
+    }
     server_publish(s, wc->msg.text.data ? wc->msg.text.data : "", wc->msg.text.len);
     ws_message_clear(&wc->msg);             /* the feed has copied it */
 }
@@ -646,19 +634,6 @@ static int on_flag(int flag, const char *value)
     return -1;
 }
 
-/* Every subscriber must be able to take one event of the largest size: a
- * message of -m bytes, as JSON (escaping can grow a byte to 6), framed.
- * When -o is smaller than that, raise it and say so. */
-static void on_start(struct server *s)
-{
-    size_t largest = 6 * max_message + 64 + WS_MAX_HEADER + BACKLOG_RESERVE;
-    if (s->cfg.out_cap < largest) {
-        server_log(s, "out cap raised from %zu to %zu bytes to fit one %zu-byte message",
-                   s->cfg.out_cap, largest, max_message);
-        s->cfg.out_cap = largest;
-    }
-}
-
 /* ==== main ==== */
 
 static const struct technique websocket = {
@@ -668,7 +643,6 @@ static const struct technique websocket = {
     .extra_flags = "m:i:",
     .extra_usage = "[-m MAX_MESSAGE_BYTES] [-i PING_SECONDS]",
     .on_flag = on_flag,
-    .on_start = on_start,
     .on_request = on_request,
     .publish = publish,
     .on_data = on_data,

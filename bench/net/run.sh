@@ -176,9 +176,11 @@ for t in baseline polling longpoll sse websocket; do
         FAILED=$((FAILED + 1))
         continue
     fi
-    tail -1 "$OUT/runs.csv" | awk -F, '{
+    # Columns by the names in loadgen's CSV header.
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } END {
         printf "p50 %.1f ms  p99 %.1f ms  max %.1f ms  lost %d  bytes/delivery %.0f  requests/delivery %.2f\n",
-               $15/1000, $17/1000, $19/1000, $12, $31, $32 }'
+               $c["lat_p50_us"]/1000, $c["lat_p99_us"]/1000, $c["lat_max_us"]/1000, $c["lost"],
+               $c["bytes_per_delivery"], $c["requests_per_delivery"] }' "$OUT/runs.csv"
 done
 kill -TERM "$WPID" 2>/dev/null
 wait "$WPID" 2>/dev/null

@@ -2,6 +2,7 @@
 # bench/peers/deps.sh — install what bench/peers/run.sh needs and this
 # machine lacks, and say what it installs:
 #   nginx              (Debian)  the short-polling peer, one worker
+#   libnginx-mod-nchan (Debian)  Nchan, the peer for all four techniques
 #   libwebsockets-dev  (Debian)  the SSE/WebSocket C peer, built from lws_peer.c
 #   pkg-config wrk gnuplot-nox curl (Debian)  building, the second opinion, the chart
 #   ws                 (npm, pinned in package.json)  the node peer
@@ -10,6 +11,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 need=""
 command -v nginx >/dev/null 2>&1 || need="$need nginx"
+[ -f /usr/lib/nginx/modules/ngx_nchan_module.so ] || need="$need libnginx-mod-nchan"
 pkg-config --exists libwebsockets 2>/dev/null || need="$need libwebsockets-dev"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 command -v wrk >/dev/null 2>&1 || need="$need wrk"

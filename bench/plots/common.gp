@@ -5,6 +5,9 @@
 # events/s), high_rate, load_clients, load_rate, mem_min_clients, poll_ms,
 # payload.
 #
+# Every line is drawn `with yerrorlines`: the median, and a bar from the
+# fastest to the slowest of the point's repeats.
+#
 # Each chart is drawn twice, as SVG and as PNG: `do for [fmt in formats]`
 # with `eval(terminal(fmt))` at the top of each script.
 
@@ -24,24 +27,35 @@ color(t) = t eq "baseline" ? "#000000" : \
 # The per-technique data file of one rate (rows sorted by clients).
 file(t, r) = sprintf("%s/%s-r%d.csv", dir, t, r)
 
-# Columns of loadgen's CSV (see bench/README.md).
-COL_CLIENTS = 3
-COL_P50 = 15
-COL_P90 = 16
-COL_P99 = 17
-COL_P999 = 18
-COL_MAX = 19
-COL_CONNECT_P50 = 21
-COL_SUBSCRIBE_P50 = 23
-COL_SUBSCRIBE_P99 = 24
-COL_BYTES_PER_DELIVERY = 31
-COL_REQUESTS_PER_DELIVERY = 32
-COL_CPU_PER_DELIVERY = 33
-COL_MEM_PER_CONN = 35
+# Columns of loadgen's CSV, by the names in its header (bench/README.md).
+# The data files hold one row per point: the median of its runs, and the
+# spread as NAME_min and NAME_max (bench/aggregate.awk).
+COL_CLIENTS = "clients"
+COL_P50 = "lat_p50_us"
+COL_P90 = "lat_p90_us"
+COL_P99 = "lat_p99_us"
+COL_P999 = "lat_p999_us"
+COL_MAX = "lat_max_us"
+COL_CONNECT_P50 = "connect_p50_us"
+COL_SUBSCRIBE_P50 = "subscribe_p50_us"
+COL_SUBSCRIBE_P99 = "subscribe_p99_us"
+COL_BYTES_PER_DELIVERY = "bytes_per_delivery"
+COL_REQUESTS_PER_DELIVERY = "requests_per_delivery"
+COL_CPU_PER_DELIVERY = "server_cpu_us_per_delivery"
+COL_MEM_PER_CONN = "server_mem_per_conn_bytes"
+# A column of the current row, its minimum and maximum over the repeats,
+# scaled (ms(name) for µs columns drawn in ms).
+lo(name) = column(name."_min")
+hi(name) = column(name."_max")
+ms(name) = column(name) / 1000
+ms_lo(name) = lo(name) / 1000
+ms_hi(name) = hi(name) / 1000
 
 set grid xtics ytics mxtics mytics lc rgb "#dddddd" lw 1
 set key outside right top box opaque
 set border lw 1.2
 set logscale x 10
+# Room at both ends, so the first and last error bars do not sit on the border.
+set offsets graph 0.03, graph 0.03, 0, 0
 set xlabel "subscribers (clients, log scale)"
 set format x "%.0f"

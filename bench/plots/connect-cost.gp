@@ -7,9 +7,9 @@ do for [fmt in formats] {
     set title "Connect cost: connect() to subscription confirmed\n{/*0.8 solid p50, dashed p99; up to 256 clients connecting at once}"
     set ylabel "time to subscribed (ms, log scale)"
     set logscale y 10
-    plot for [t in techs] file(t, rate) using COL_CLIENTS:(column(COL_SUBSCRIBE_P50)/1000) \
-             with linespoints lw 2 pt 7 ps 0.8 lc rgb color(t) title t." p50", \
-         for [t in techs] file(t, rate) using COL_CLIENTS:(column(COL_SUBSCRIBE_P99)/1000) \
-             with linespoints lw 1.5 dt 2 pt 6 ps 0.8 lc rgb color(t) title t." p99"
+    plot for [t in techs] file(t, rate) using COL_CLIENTS:(ms(COL_SUBSCRIBE_P50)):(ms_lo(COL_SUBSCRIBE_P50)):(ms_hi(COL_SUBSCRIBE_P50)) \
+             with yerrorlines lw 2 pt 7 ps 0.8 lc rgb color(t) title t." p50", \
+         for [t in techs] file(t, rate) using COL_CLIENTS:(ms(COL_SUBSCRIBE_P99)):(ms_lo(COL_SUBSCRIBE_P99)):(ms_hi(COL_SUBSCRIBE_P99)) \
+             with yerrorlines lw 1.5 dt 2 pt 6 ps 0.8 lc rgb color(t) title t." p99"
     set output
 }

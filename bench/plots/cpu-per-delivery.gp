@@ -5,9 +5,9 @@ do for [fmt in formats] {
     set title sprintf("Server CPU per delivery\n{/*0.8 solid %d events/s, dashed %d events/s; lower is better}", high_rate, rate)
     set ylabel "server CPU per delivery (µs, log scale)"
     set logscale y 10
-    plot for [t in techs] file(t, high_rate) using COL_CLIENTS:(column(COL_CPU_PER_DELIVERY) > 0 ? column(COL_CPU_PER_DELIVERY) : NaN) \
-             with linespoints lw 2 pt 7 ps 0.8 lc rgb color(t) title t." ".high_rate."/s", \
-         for [t in techs] file(t, rate) using COL_CLIENTS:(column(COL_CPU_PER_DELIVERY) > 0 ? column(COL_CPU_PER_DELIVERY) : NaN) \
-             with linespoints lw 1.5 dt 2 pt 6 ps 0.8 lc rgb color(t) title t." ".rate."/s"
+    plot for [t in techs] file(t, high_rate) using COL_CLIENTS:(column(COL_CPU_PER_DELIVERY) > 0 ? column(COL_CPU_PER_DELIVERY) : NaN):(lo(COL_CPU_PER_DELIVERY)):(hi(COL_CPU_PER_DELIVERY)) \
+             with yerrorlines lw 2 pt 7 ps 0.8 lc rgb color(t) title t." ".high_rate."/s", \
+         for [t in techs] file(t, rate) using COL_CLIENTS:(column(COL_CPU_PER_DELIVERY) > 0 ? column(COL_CPU_PER_DELIVERY) : NaN):(lo(COL_CPU_PER_DELIVERY)):(hi(COL_CPU_PER_DELIVERY)) \
+             with yerrorlines lw 1.5 dt 2 pt 6 ps 0.8 lc rgb color(t) title t." ".rate."/s"
     set output
 }

@@ -9,7 +9,7 @@ do for [fmt in formats] {
     set ylabel "bytes of resident memory per subscriber"
     unset logscale y
     set yrange [0:*]
-    plot for [t in techs] file(t, rate) using COL_CLIENTS:(column(COL_CLIENTS) >= mem_min_clients ? column(COL_MEM_PER_CONN) : NaN) \
-        with linespoints lw 2 pt 7 ps 0.8 lc rgb color(t) title t
+    plot for [t in techs] file(t, rate) using COL_CLIENTS:(column(COL_CLIENTS) >= mem_min_clients ? column(COL_MEM_PER_CONN) : NaN):(lo(COL_MEM_PER_CONN)):(hi(COL_MEM_PER_CONN)) \
+        with yerrorlines lw 2 pt 7 ps 0.8 lc rgb color(t) title t
     set output
 }

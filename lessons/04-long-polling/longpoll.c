@@ -72,11 +72,10 @@ static struct chunk *build_answer(const struct feed *f, uint64_t since, size_t *
 static void send_answer(struct conn *c, struct chunk *body, size_t count)
 {
     struct server *s = c->srv;
-    s->stats.deliveries += count;
     if (count == 0) s->stats.empty_answers++;
     conn_respond_head(c, 200, "application/json", (long long)body->len,
                       "Cache-Control: no-store\r\n");
-    if (!c->head_only) conn_queue_chunk(c, body);      /* an answer, not a backlog: never capped */
+    if (!c->head_only) conn_deliver(c, body, (unsigned)count);   /* counted once written */
     conn_finish(c);
 }
 
@@ -235,6 +234,7 @@ static const struct technique longpoll = {
     .name = "longpoll",
     .default_port = DEFAULT_PORT,
     .conn_size = sizeof(struct poller),
+    .feed_json = 1,                                    /* every answer is made of it */
     .on_request = on_request,
     .publish = publish,
     .on_timeout = on_timeout,

@@ -6,13 +6,13 @@
 # Content-Length); the body byte for byte: retry: and the starting id first,
 # the replay after
 # Last-Event-ID, an event published while the stream is open, multi-line
-# data as several data: lines, keep-alive comments (-k 200); ?since=N.
+# data as several data: lines, keep-alive comments (-K 200); ?since=N.
 #
 # Exit 0: pass. Exit 77: curl is missing (a failure when CI=true).
 set -u
 . "$(dirname "$0")/lib.sh"
 need_curl
-start_server sse -q -t 0 -k 200 -r 1500
+start_server sse -q -t 0 -K 200 -r 1500
 base="http://127.0.0.1:$port"
 
 publish() { curl -sS --max-time 5 --data-binary "$1" "$base/publish" >/dev/null || fail "publish $1"; }
@@ -47,7 +47,7 @@ cmp -s "$tmp/want" "$tmp/events" || {
 }
 echo "ok: retry, replay after Last-Event-ID, live event, multi-line data — byte for byte"
 ka=$(grep -c '^: keep-alive$' "$tmp/body")
-[ "$ka" -ge 3 ] || fail "only $ka keep-alive comments in 2 s at -k 200"
+[ "$ka" -ge 3 ] || fail "only $ka keep-alive comments in 2 s at -K 200"
 echo "ok: $ka keep-alive comments"
 
 # ?since=N does what Last-Event-ID does, for a client that keeps its own cursor.

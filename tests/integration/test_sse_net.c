@@ -314,16 +314,16 @@ START_TEST(head_and_wrong_method)
 }
 END_TEST
 
-/* -k sets the keep-alive interval: a quiet stream gets ": keep-alive"
+/* -K sets the keep-alive interval: a quiet stream gets ": keep-alive"
  * comments (which the browser ignores) at that pace; events still flow. */
 START_TEST(keepalive_comment)
 {
-    static const char *const args[] = {"-k", "100", NULL};
+    static const char *const args[] = {"-K", "100", NULL};
     start(args);
     struct stream st;
     stream_open(&st, "/events", NULL, 0);
     stream_read(&st, 0, 550);
-    ck_assert_msg(st.keepalives >= 3 && st.keepalives <= 7, "%ld keep-alives in 550 ms at -k 100",
+    ck_assert_msg(st.keepalives >= 3 && st.keepalives <= 7, "%ld keep-alives in 550 ms at -K 100",
                   st.keepalives);
     ck_assert_int_eq(st.events, 0);
     ck_assert_int_eq(publish_event(srv.port, "still here"), 1);
@@ -335,10 +335,10 @@ START_TEST(keepalive_comment)
 }
 END_TEST
 
-/* By default (15 s) a short quiet spell carries no keep-alive; -k 0 none. */
+/* By default (15 s) a short quiet spell carries no keep-alive; -K 0 none. */
 START_TEST(keepalive_default_and_off)
 {
-    static const char *const off[] = {"-k", "0", NULL};
+    static const char *const off[] = {"-K", "0", NULL};
     start(NULL);
     struct stream st;
     stream_open(&st, "/events", NULL, 0);
@@ -588,13 +588,13 @@ static void publish_pipelined(int fd, int n, size_t size)
     }
 }
 
-/* A subscriber that stops reading is cut off once more than -o bytes wait
- * for it, and counted in drops; the others, reading, get every event. The
+/* A subscriber that stops reading is cut off once it has held unsent bytes
+ * and taken none for the stall time (-S), and counted in drops; the others, reading, get every event. The
  * dropped one reconnects with the Last-Event-ID of the last event that
  * reached it whole, and loses nothing still in the feed. */
 START_TEST(slow_subscriber_dropped_then_resumes)
 {
-    static const char *const args[] = {"-o", "65536", "-b", "100000", NULL};
+    static const char *const args[] = {"-o", "65536", "-b", "100000", "-S", "300", NULL};
     start(args);
     enum { FAST = 3, SIZE = 4000, LIMIT = 5000 };
     static struct stream fast[FAST], slow;

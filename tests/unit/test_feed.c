@@ -32,7 +32,8 @@ START_TEST(numbering_and_json)
     ck_assert_uint_eq(ev->id, 1);
     ck_assert_uint_eq(ev->data->len, 9);
     const char *want = "{\"id\":1,\"data\":\"say \\\"hi\\\"\\n\"}";
-    ck_assert_uint_eq(ev->json->len, strlen(want));
+    ck_assert_ptr_null(ev->json);                     /* made on first use only */
+    ck_assert_uint_eq(feed_json(&f, ev)->len, strlen(want));
     ck_assert(memcmp(ev->json->data, want, strlen(want)) == 0);
     ck_assert_uint_eq(feed_publish(&f, "", 0)->id, 2);
     feed_free(&f);
@@ -115,6 +116,50 @@ START_TEST(wire_released_with_event)
 }
 END_TEST
 
+/* The byte budget: large events push the oldest out before the ring is
+ * full; the kept ones read as a gap from the cursor's side; the newest is
+ * kept even when it alone is over the budget; bytes count every chunk an
+ * event holds (its wire encoding too, once accounted) and go back to zero. */
+START_TEST(budget_drops_oldest_by_bytes)
+{
+    static char big[4000];
+    memset(big, 'x', sizeof big);
+    feed_init(&f, 100);
+    f.budget = 3 * (sizeof big + 100);                /* the data of about 3 events */
+    for (int i = 0; i < 10; i++) feed_publish(&f, big, sizeof big);
+    ck_assert_uint_eq(feed_newest(&f), 10);
+    ck_assert_uint_le(f.bytes, f.budget);
+    ck_assert_uint_ge(feed_oldest(&f), 8);            /* at most 3 kept, not 10 */
+    ck_assert_ptr_null(feed_get(&f, feed_oldest(&f) - 1));
+    ck_assert_ptr_nonnull(feed_get(&f, feed_oldest(&f)));
+    uint64_t first;
+    ck_assert_int_eq(feed_since(&f, 2, &first), FEED_GAP);
+    ck_assert_uint_eq(first, feed_oldest(&f));
+
+    struct feed_event *ev = feed_get(&f, 10);         /* an encoding counts too */
+    size_t before = f.bytes;
+    ck_assert_uint_eq(feed_json(&f, ev)->len, 6 + 2 + 9 + sizeof big + 2);   /* {"id":10,"data":"x..."} */
+    ck_assert_uint_eq(f.bytes, before + sizeof(struct chunk) + ev->json->cap);
+    feed_trim(&f);
+    ck_assert_uint_le(f.bytes, f.budget);
+    ck_assert_ptr_nonnull(feed_get(&f, 10));          /* the newest stays */
+    before = f.bytes;
+    ev->wire = chunk_new(sizeof big);
+    ev->wire->len = sizeof big;
+    feed_account(&f, ev);
+    ck_assert_uint_eq(f.bytes, before + sizeof(struct chunk) + sizeof big);
+    feed_trim(&f);
+    ck_assert_uint_le(f.bytes, f.budget);
+
+    f.budget = 10;                                    /* smaller than any event */
+    feed_publish(&f, big, sizeof big);
+    ck_assert_uint_eq(feed_oldest(&f), 11);           /* only the newest is left */
+    ck_assert_ptr_nonnull(feed_get(&f, 11));
+    feed_free(&f);
+    ck_assert_uint_eq(f.bytes, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("feed");
@@ -124,6 +169,7 @@ int main(void)
     tcase_add_test(t, get_across_many_wraps);
     tcase_add_test(t, empty_feed);
     tcase_add_test(t, wire_released_with_event);
+    tcase_add_test(t, budget_drops_oldest_by_bytes);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

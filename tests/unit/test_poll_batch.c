@@ -31,7 +31,7 @@ static void publish_upto(uint64_t n)
     char text[32];
     while (feed_newest(&f) < n) {
         int len = snprintf(text, sizeof text, "e%llu", (unsigned long long)feed_newest(&f) + 1);
-        feed_publish(&f, text, (size_t)len);
+        feed_json(&f, feed_publish(&f, text, (size_t)len));
     }
 }
 
@@ -118,8 +118,8 @@ START_TEST(escapes_are_kept)
 {
     feed_init(&f, 4);
     static const char tricky[] = "a\"b\\c\nd\t\001\000";  /* NUL included */
-    feed_publish(&f, tricky, sizeof tricky - 1);
-    feed_publish(&f, "\xc3\xa9t\xc3\xa9 </script>", 15);
+    feed_json(&f, feed_publish(&f, tricky, sizeof tricky - 1));
+    feed_json(&f, feed_publish(&f, "\xc3\xa9t\xc3\xa9 </script>", 15));
     char out[512];
     size_t count;
     encode(0, out, sizeof out, &count);
@@ -154,7 +154,7 @@ static void publish_big(size_t len)
     char *data = malloc(len);
     ck_assert_ptr_nonnull(data);
     memset(data, 'x', len);
-    feed_publish(&f, data, len);
+    feed_json(&f, feed_publish(&f, data, len));
     free(data);
 }
 

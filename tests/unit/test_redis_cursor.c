@@ -131,7 +131,7 @@ START_TEST(mirror_jump_is_a_gap)
     struct feed_event *ev = feed_get(&f, 14);
     ck_assert_ptr_nonnull(ev);
     ck_assert_uint_eq(ev->id, 14);
-    ck_assert(memcmp(ev->json->data, "{\"id\":14,", 9) == 0);
+    ck_assert(memcmp(feed_json(&f, ev)->data, "{\"id\":14,", 9) == 0);
     feed_free(&f);
 }
 END_TEST

@@ -34,7 +34,8 @@ real="$root/bin"
 suites_dir="$root/bin/tests"
 if [ $# -eq 0 ]; then
     set --
-    for s in test_hostile_net adv_chaos adv_vanishing adv_reconnect_storm; do
+    for s in test_hostile_net adv_chaos adv_vanishing adv_reconnect_storm \
+             adv_half_close adv_backlog adv_gate adv_memory; do
         [ -x "$suites_dir/$s" ] && set -- "$@" "$s"
     done
 fi
