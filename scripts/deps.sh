@@ -58,15 +58,13 @@ check_test() {
     have_cmd gnuplot || need gnuplot-nox "the bench smoke test draws the charts"
     have_cmd redis-server || need redis-server "the feed kept in Redis (-R): its end-to-end test"
     have_header hiredis/async.h || need libhiredis-dev "building the Redis feed (-R): hiredis and its libev adapter"
-    have_sbin nginx || need nginx "the nginx TLS and HTTP/2 front and failover tests"
-    have_cmd openssl || need openssl "the test certificate for nginx's TLS"
     check_fuzz                        # make test runs each fuzzer for a few seconds
 }
 
 check_cluster() {
     check_build
     have_cmd redis-server || need redis-server "the shared feed of make cluster and its failover tests"
-    have_cmd nginx || need nginx "the TLS and HTTP/2 front of make cluster and its failover tests"
+    have_sbin nginx || need nginx "the TLS and HTTP/2 front of make cluster and its failover tests"
     have_cmd openssl || need openssl "the self-signed certificate of make cluster"
 }
 
