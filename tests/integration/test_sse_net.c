@@ -596,7 +596,11 @@ START_TEST(slow_subscriber_dropped_then_resumes)
 {
     static const char *const args[] = {"-o", "65536", "-b", "100000", "-S", "300", NULL};
     start(args);
-    enum { FAST = 3, SIZE = 4000, LIMIT = 5000 };
+    /* FILL events (4 MB) are more than the slow socket's buffers take; from
+     * there on only the stall clock matters, so the publisher slows down
+     * and the event count cannot race it (at full speed 300 ms is ~4000
+     * events). LIMIT bounds memory, the deadline the time. */
+    enum { FAST = 3, SIZE = 4000, FILL = 1000, LIMIT = 20000 };
     static struct stream fast[FAST], slow;
     for (int i = 0; i < FAST; i++) stream_open(&fast[i], "/events?since=0", NULL, 0);
     stream_open(&slow, "/events?since=0", NULL, 4096);      /* small window, never read */
@@ -611,6 +615,7 @@ START_TEST(slow_subscriber_dropped_then_resumes)
         publish_pipelined(pub, 32, SIZE);
         published += 32;
         for (int i = 0; i < FAST; i++) stream_read(&fast[i], (uint64_t)published, 3000);
+        if (published >= FILL) usleep(50 * 1000);
     }
     printf("slow subscriber dropped after %ld events of %d bytes\n", published, SIZE);
     ck_assert_int_eq(stats_field(srv.port, "drops"), 1);
