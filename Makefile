@@ -125,7 +125,9 @@ test: deps-test
 	@RTLAB_BIN=$(BIN) scripts/run-tests.sh $(TEST_SET)
 test-build: $(PROGRAMS) $(UNIT_TESTS) $(NET_TESTS) $(TEST_DEPS)
 
--include $(shell find build -name '*.d' 2>/dev/null)
+# Only this build's dependency lists: lesson and mutant builds keep their own
+# under build/, and reading them all made every make slow.
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 clean:
 	rm -rf build bin tests/out

@@ -248,7 +248,12 @@ static long parse_nchan_poll(struct loadgen *lg, struct client *c, char *p, size
 }
 
 /* The SSE stream: its head, then events. Bytes after raw_from are, when the
- * stream is chunked, raw chunked bytes: they are decoded in place first. */
+ * stream is chunked, raw chunked bytes: they are decoded in place first.
+ * A chunked stream can end while its connection stays open: a proxy with
+ * keep-alive (nginx) ends the client's response with the last chunk when
+ * the server behind it closes. That is the end of the stream, as a close
+ * is: once its events are counted, -1 makes the client reconnect from its
+ * cursor (the Last-Event-ID a browser would send). */
 static long parse_sse(struct loadgen *lg, struct client *c, char *p, size_t *n, size_t raw_from, uint64_t at)
 {
     size_t used = 0;
@@ -287,6 +292,8 @@ static long parse_sse(struct loadgen *lg, struct client *c, char *p, size_t *n, 
         else if (ev.data)
             lg_client_deliver(lg, c, ev.data, ev.data_len, at);
     }
+    if (c->chunked && c->dechunk.done)
+        return -1;
     return (long)used;
 }
 

@@ -222,6 +222,38 @@ START_TEST(dechunk_every_split)
 }
 END_TEST
 
+/* The end of the body is reported (d.done) once the last chunk and the
+ * empty line after it are in, and not one byte before: cut anywhere, and
+ * with trailer fields between them. A proxy that keeps the connection
+ * open after a stream ends sends exactly this, and nothing after it; a
+ * client that missed it would wait on a stream that is over. */
+START_TEST(dechunk_reports_the_end)
+{
+    static const char *const streams[] = {
+        chunked,
+        "3\r\nabc\r\n0\r\n\r\n",
+        "3\nabc\n0\n\n",                         /* bare LFs */
+        "3\r\nabc\r\n0\r\nX-Trailer: 1\r\nY: 2\r\n\r\n",
+    };
+    for (size_t s = 0; s < sizeof streams / sizeof streams[0]; s++) {
+        size_t len = strlen(streams[s]);
+        for (size_t cut = 0; cut <= len; cut++) {
+            struct wire_dechunk d = { 0 };
+            char buf[sizeof chunked];
+            memcpy(buf, streams[s], len);
+            ck_assert(wire_dechunk(&d, buf, cut) >= 0);
+            ck_assert_msg(d.done == (cut == len), "stream %zu cut at %zu: done %d", s, cut, d.done);
+            ck_assert(wire_dechunk(&d, buf + cut, len - cut) >= 0);
+            ck_assert_msg(d.done, "stream %zu cut at %zu: the end not seen", s, cut);
+        }
+    }
+    struct wire_dechunk d = { 0 };
+    char open_chunk[] = "5\r\nhello\r\n";              /* a stream still going */
+    ck_assert_int_eq(wire_dechunk(&d, open_chunk, sizeof open_chunk - 1), 5);
+    ck_assert_int_eq(d.done, 0);
+}
+END_TEST
+
 /* Malformed chunk framing is an error, not garbage passed on. */
 START_TEST(dechunk_refuses_bad_framing)
 {
@@ -486,6 +518,7 @@ static Suite *wire_suite(void)
     tcase_add_test(http, head_cut_anywhere_needs_more);
     tcase_add_test(http, dechunk_every_split);
     tcase_add_test(http, dechunk_refuses_bad_framing);
+    tcase_add_test(http, dechunk_reports_the_end);
     suite_add_tcase(s, http);
     TCase *sse = tcase_create("sse");
     tcase_add_test(sse, sse_events_in_order);

@@ -172,8 +172,10 @@ long wire_parse_head(const char *p, size_t n, struct wire_head *h)
 }
 
 /* The decoder's states: the size line (hex digits, then maybe ";ext"), its
- * LF, the chunk's bytes, the CRLF after them, and after the last chunk. */
-enum { CH_SIZE, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_END, CH_END };
+ * LF, the chunk's bytes, the CRLF after them; after the last chunk (size 0)
+ * the trailer section: a line start, inside a trailer field, and done (the
+ * empty line has come: the body is over, RFC 9112 §7.1.2). */
+enum { CH_SIZE, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_END, CH_END, CH_TRAILER, CH_DONE };
 
 long wire_dechunk(struct wire_dechunk *d, char *p, size_t n)
 {
@@ -224,11 +226,22 @@ long wire_dechunk(struct wire_dechunk *d, char *p, size_t n)
             else if (ch != '\r')
                 return WIRE_ERROR;
             break;
-        default:                            /* CH_END: only the final CRLF may follow */
-            if (ch != '\r' && ch != '\n')
-                return WIRE_ERROR;
+        case CH_END:                        /* a trailer line starts, or the empty line */
             in++;
+            if (ch == '\n') {
+                d->state = CH_DONE;
+                d->done = 1;
+            } else if (ch != '\r') {
+                d->state = CH_TRAILER;      /* a trailer field: read past it */
+            }
             break;
+        case CH_TRAILER:
+            in++;
+            if (ch == '\n')
+                d->state = CH_END;
+            break;
+        default:                            /* CH_DONE: nothing may follow the body */
+            return WIRE_ERROR;
         }
     }
     return (long)out;

@@ -70,11 +70,15 @@ long wire_parse_head(const char *p, size_t n, struct wire_head *h);
 struct wire_dechunk {
     int state;
     uint64_t left;              /* bytes left in the chunk, or its size being read */
+    int done;                   /* the last chunk, trailers and empty line are in: the body is over */
 };
 /* Decode chunked bytes p[0..n) in place: the payload bytes are moved to the
  * front. Returns how many there are (>= 0), or WIRE_ERROR on a malformed
  * chunk header or bytes after the last chunk. A chunk may be cut anywhere
- * between calls. */
+ * between calls. Once the last chunk (size 0), any trailer fields and the
+ * empty line have been read, d->done is 1: a stream that ends so has
+ * ended, even though the connection stays open for another request (a
+ * proxy's keep-alive). */
 long wire_dechunk(struct wire_dechunk *d, char *p, size_t n);
 
 struct wire_sse_event {
