@@ -68,7 +68,7 @@ SLOW_TESTS :=   # scripts run last (bench smoke, lessons)
 PORTABLE_TESTS := # scripts run only under PORTABLE=1
 TEST_DEPS  :=   # what the scripts above need built besides PROGRAMS
 
-.PHONY: all run test check-tests bench lesson fuzz clean deps deps-test deps-bench
+.PHONY: all run test test-build check-tests bench lesson fuzz clean deps deps-test deps-bench
 
 # `all` is the first target, so plain `make` builds everything; its
 # prerequisites are added after the module.mk files have listed them.
@@ -113,10 +113,17 @@ TEST_SET = $(UNIT_TESTS) $(NET_TESTS) $(E2E_TESTS)
 else
 TEST_SET = $(UNIT_TESTS) $(NET_TESTS) $(E2E_TESTS) $(SLOW_TESTS)
 endif
+#
+# The build runs in a sub-make through test-build: a fresh machine gets its
+# tools from deps-test only now, and what the module.mk files detect when
+# they are read (clang and libFuzzer: tests/module.mk:/HAVE_FUZZER/) must be
+# detected after that, by a make that reads them again. test-build's
+# prerequisites are expanded there, not here.
 test: deps-test
-	@$(MAKE) --no-print-directory $(PROGRAMS) $(UNIT_TESTS) $(NET_TESTS) $(TEST_DEPS)
+	@$(MAKE) --no-print-directory test-build
 	@$(if $(filter 1,$(PORTABLE)),echo "PORTABLE=1: POSIX-only binaries in $(BIN); not run here: $(E2E_TESTS) $(SLOW_TESTS)",$(if $(filter 1,$(SAN)),echo "SAN=1: sanitized binaries in $(BIN); not run here: $(SLOW_TESTS)"))
 	@RTLAB_BIN=$(BIN) scripts/run-tests.sh $(TEST_SET)
+test-build: $(PROGRAMS) $(UNIT_TESTS) $(NET_TESTS) $(TEST_DEPS)
 
 # Only this build's dependency lists: lesson and mutant builds keep their own
 # under build/, and reading them all made every make slow.

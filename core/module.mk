@@ -30,8 +30,10 @@ $(B)/core/redis_cursor.o: $(REDIS_CURSOR_SRC)
 # -R redis://: the Redis feed is compiled in only when hiredis is installed
 # (pkg-config, else its header), so `make`, `make run` and the lessons never
 # need it; without it a server refuses -R with a clear line. The feed is
-# always linked: its stub says why. (A build made before hiredis was
-# installed needs `make clean all`.)
+# always linked: its stub says why. $(B)/hiredis.flag holds what was found
+# and changes only when that does, so a build made before hiredis was
+# installed (`make run`, then `make test`, whose deps install it) rebuilds
+# feed_redis.o, and the servers relink, by themselves.
 HIREDIS_LIBS := $(shell pkg-config --libs hiredis 2>/dev/null)
 ifeq ($(HIREDIS_LIBS),)
 HIREDIS_LIBS := $(if $(wildcard /usr/include/hiredis/async.h),-lhiredis)
@@ -40,6 +42,11 @@ ifneq ($(HIREDIS_LIBS),)
 $(B)/core/feed_redis.o: CPPFLAGS += -DRTLAB_HIREDIS
 LDLIBS += $(HIREDIS_LIBS)
 endif
+$(B)/core/feed_redis.o: $(B)/hiredis.flag
+$(B)/hiredis.flag: FORCE
+	@mkdir -p $(@D); echo 'hiredis: $(HIREDIS_LIBS)' | cmp -s - $@ || echo 'hiredis: $(HIREDIS_LIBS)' >$@
+.PHONY: FORCE
+FORCE:
 
 # The support library of the integration tests: start a server, talk raw sockets.
 TEST_SUPPORT_OBJS := $(B)/tests/support/netclient.o

@@ -2,9 +2,10 @@
 # scripts/deps.sh — install whatever rtlab needs and this machine lacks.
 #
 # Usage: scripts/deps.sh [build|test|bench|fuzz|all] ...
-#   build  compiler, libev, Check, pkg-config           (make all, make run)
-#   test   build + curl, python3 websockets, Chromium, node + playwright-core
-#   bench  build + gnuplot, wrk
+#   build  compiler, libev, Check, pkg-config, zlib     (make all, make run)
+#   test   build + fuzz + curl, python3 websockets, Chromium, node +
+#          playwright-core, valgrind, gnuplot, redis, hiredis, nginx, openssl
+#   bench  build + gnuplot, wrk, nginx + Nchan, libwebsockets
 #   fuzz   build + clang with libFuzzer
 #   cluster  build + redis-server, nginx, openssl     (make cluster; test needs them too)
 #
@@ -20,8 +21,12 @@ cd "$(dirname "$0")/.."
 missing=""        # Debian packages to install
 why=""            # one line per package: what needs it
 
-need() {  # need PACKAGE REASON: queue a Debian package for installation
-    case " $missing " in *" $1 "*) return ;; esac
+# need PACKAGE REASON: queue a Debian package for installation. A package
+# asked for twice (the test group includes the build and fuzz groups) is
+# queued once. `return 0`, not a bare `return`: that would hand back the
+# status of the failed check before `||`, and `set -e` would end the script.
+need() {
+    case " $missing " in *" $1 "*) return 0 ;; esac
     missing="$missing $1"
     why="$why
   $1  ($2)"
@@ -29,6 +34,8 @@ need() {  # need PACKAGE REASON: queue a Debian package for installation
 
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_header() { [ -f "/usr/include/$1" ] || [ -f "/usr/include/x86_64-linux-gnu/$1" ]; }
+# sbin tools (nginx) are not on an ordinary user's PATH.
+have_sbin() { have_cmd "$1" || [ -x "/usr/sbin/$1" ]; }
 
 check_build() {
     have_cmd cc || need gcc "the C compiler"
@@ -36,7 +43,7 @@ check_build() {
     have_cmd pkg-config || need pkg-config "finding Check's flags"
     have_header ev.h || need libev-dev "the event loop every server runs on"
     have_header check.h || need check "the unit and integration tests"
-    have_header zlib.h || need zlib1g-dev "permessage-deflate in the WebSocket server"
+    have_header zlib.h || need zlib1g-dev "the WebSocket server's permessage-deflate: every build links zlib"
 }
 
 check_test() {
@@ -48,6 +55,7 @@ check_test() {
     have_cmd node || need nodejs "driving Chromium with playwright-core"
     have_cmd npm || need npm "installing playwright-core from package.json"
     have_cmd valgrind || need valgrind "the leak and invalid-access run of the integration tests"
+    have_cmd gnuplot || need gnuplot-nox "the bench smoke test draws the charts"
     have_cmd redis-server || need redis-server "the feed kept in Redis (-R): its end-to-end test"
     have_header hiredis/async.h || need libhiredis-dev "building the Redis feed (-R): hiredis and its libev adapter"
     check_fuzz                        # make test runs each fuzzer for a few seconds
@@ -56,7 +64,7 @@ check_test() {
 check_cluster() {
     check_build
     have_cmd redis-server || need redis-server "the shared feed of make cluster and its failover tests"
-    have_cmd nginx || need nginx "the TLS and HTTP/2 front of make cluster and its failover tests"
+    have_sbin nginx || need nginx "the TLS and HTTP/2 front of make cluster and its failover tests"
     have_cmd openssl || need openssl "the self-signed certificate of make cluster"
 }
 
@@ -64,6 +72,10 @@ check_bench() {
     check_build
     have_cmd gnuplot || need gnuplot-nox "drawing the bench charts"
     have_cmd wrk || need wrk "checking loadgen against a well-known tool"
+    have_sbin nginx || need nginx "the Nchan peer runs inside nginx"
+    [ -f /usr/lib/nginx/modules/ngx_nchan_module.so ] ||
+        need libnginx-mod-nchan "the Nchan peer: long polling, SSE and WebSocket inside nginx"
+    have_header libwebsockets.h || need libwebsockets-dev "building the libwebsockets peer"
 }
 
 check_fuzz() {

@@ -1,7 +1,10 @@
-# tests/module.mk — the hardening suites (issue 8): hostile HTTP against all
+# tests/module.mk — the hardening suites: hostile HTTP against all
 # four servers, adversarial clients, the fuzzers and the valgrind run.
 # tests/README.md says what each proves and how to run it alone. The suites
 # of each server are listed in that server's own module.mk.
+
+# ---- the READMEs' hand-run blocks, run as written (free ports, bounded) ----
+E2E_TESTS += tests/e2e/readme_blocks.sh
 
 # ---- hostile HTTP: Check, raw sockets, every server that exists ----
 NET_TESTS += $(BIN)/tests/test_hostile_net

@@ -1,7 +1,7 @@
 /*
  * tests/adversarial/chaos.c — random bytes over real sockets: mutated HTTP
  * requests against all four servers, and random WebSocket frames after a
- * good handshake (issue 8, items 1 and 2, where libFuzzer cannot reach: the
+ * good handshake (where libFuzzer cannot reach: the
  * request loop in core/request.c and the frame state machine in
  * websocket/websocket.c).
  *

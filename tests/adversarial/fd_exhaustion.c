@@ -1,7 +1,7 @@
 /*
  * tests/adversarial/fd_exhaustion.c — each server, its descriptor limit
  * cut to FD_LIMIT, is flooded with far more connections than it can take
- * (issue 8, item 3; DESIGN.md: "accept failing with EMFILE/ENFILE does not
+ * (DESIGN.md: "accept failing with EMFILE/ENFILE does not
  * spin the loop").
  *
  * Out of descriptors, accept() fails with EMFILE and the listening socket

@@ -1,7 +1,7 @@
 /*
  * tests/adversarial/reconnect_storm.c — every subscriber loses its stream
  * at the same moment and reconnects at once with its cursor, while events
- * keep coming (issue 8, item 3; DESIGN.md "The feed": every newer event, in
+ * keep coming (DESIGN.md "The feed": every newer event, in
  * order, exactly once).
  *
  * SSE: SUBSCRIBERS streams, each read by a small EventSource that follows

@@ -1,6 +1,6 @@
 /*
  * tests/adversarial/slow_readers.c — subscribers that never read, on the
- * two servers that push: SSE and WebSocket (issue 8, item 3; DESIGN.md: "a
+ * two servers that push: SSE and WebSocket (DESIGN.md: "a
  * slow reader never makes the server's memory grow without bound").
  *
  * Per server (-o OUT_CAP, -b FEED, -S 500): two fast subscribers read everything.

@@ -1,16 +1,16 @@
 /*
  * tests/adversarial/slowloris.c — hundreds of clients dribbling their
- * requests, against every server at once (issue 8, item 3).
+ * requests, against every server at once.
  *
  * Per server: SLOW_HEADS connections send a request head one byte every
  * DRIBBLE_MS (never finishing in time), and SLOW_BODIES send a whole head
  * then its body one byte at a time. Meanwhile a normal client keeps asking
  * GET /stats on fresh connections. What must hold:
  *   - the normal client is served within milliseconds all along: its median
- *     latency stays under a few ms, and no request waits for a slow client
- *     (its worst stays under a second; a server that blocked on one would
- *     make it wait the whole 5 s). The machine is shared (CI runners, other
- *     benchmarks), so the bounds are loose and the figures are printed;
+ *     latency stays under 50 ms (typically 1 ms), and no request waits for a
+ *     slow client (its worst stays under 2 s; a server that blocked on one
+ *     would make it wait the whole 5 s). The machine is shared (CI runners,
+ *     other benchmarks), so the bounds are loose and the figures are printed;
  *   - each slow connection is answered 408 and closed at the head deadline
  *     (core/conn_internal.h HEAD_DEADLINE, 5 s from its first byte): not before
  *     4.9 s, not after 5 s + CLOSE_SLACK_MS;
@@ -100,7 +100,7 @@ int main(void)
 {
     adv_raise_fd_limit(4096);
     int sanitized = adv_sanitized();
-    double median_bound_ms = 20.0 * adv_slowdown(), worst_bound_ms = 1000.0 * adv_slowdown();
+    double median_bound_ms = 50.0 * adv_slowdown(), worst_bound_ms = 2000.0 * adv_slowdown();
     struct test_server srv[MAX_SERVERS];
     const char *running[MAX_SERVERS];
     int count = 0, missing = 0;

@@ -1,6 +1,6 @@
 /*
  * tests/adversarial/vanishing.c — thousands of clients abandon their long
- * polls, streams and WebSockets mid-flight (issue 8, item 3).
+ * polls, streams and WebSockets mid-flight.
  *
  * Per server, CLIENTS connections each send their subscription (longpoll:
  * a poll that parks; sse: GET /events; websocket: the handshake; polling,

@@ -13,6 +13,12 @@
 #                         line; set $port and $pid; its stdout goes to
 #                         $tmp/NAME.out, its stderr to $tmp/NAME.err
 #   stop_server PID       SIGTERM, wait up to 3 s, SIGKILL; sets $status
+#   stats_field PORT NAME the number NAME in the server's /stats, or nothing
+#   wait_stat PORT NAME MIN [SECONDS]
+#                         wait (at most SECONDS, default 5) until /stats NAME
+#                         is at least MIN, or fail saying what it was: how a
+#                         test knows a state was reached before it goes on
+#                         (a poll has parked, a stream is open), never a sleep
 #   $tmp                  a private temporary directory
 # Every server started is stopped and $tmp removed when the script exits.
 # Scripts run from the repository root; $bin (and $BIN) is $RTLAB_BIN or bin.
@@ -77,6 +83,22 @@ start_server() {
     done
     cat "$tmp/$name.err"
     fail "$bin/$name did not start"
+}
+
+stats_field() {
+    curl -sS --max-time 2 "http://127.0.0.1:$1/stats" 2>/dev/null |
+        sed -n "s/.*\"$2\":\([0-9][0-9]*\).*/\1/p"
+}
+
+wait_stat() {
+    ws_n=$(( ${4:-5} * 20 )) ws_v=""
+    while [ "$ws_n" -gt 0 ]; do
+        ws_v=$(stats_field "$1" "$2")
+        [ -n "$ws_v" ] && [ "$ws_v" -ge "$3" ] && return 0
+        ws_n=$((ws_n - 1))
+        sleep 0.05
+    done
+    fail "/stats $2 did not reach $3 within ${4:-5} s (it is ${ws_v:-unknown})"
 }
 
 e2e_cleanup() {

@@ -24,7 +24,7 @@ start_server longpoll -q -t 0
 base="http://127.0.0.1:$port"
 curl -sS --max-time 10 "$base/poll?since=0&timeout=9" >"$tmp/lp" &
 waiter=$!
-sleep 0.3
+wait_stat "$port" subscribers 1      # the poll has parked: only a publish can answer it now
 curl -sS --max-time 5 -d 'wake' "$base/publish" >/dev/null || fail "publish to longpoll"
 wait $waiter || fail "long poll failed"
 [ "$(cat "$tmp/lp")" = '{"next":1,"events":[{"id":1,"data":"wake"}]}' ] || fail "long poll answered $(cat "$tmp/lp")"

@@ -22,9 +22,9 @@ publish "second"
 # The stream, resumed after id 1; while it is open, one more event (two
 # lines of data). --max-time ends curl (exit 28): the stream itself never
 # ends.
-curl -sS -N --max-time 1.2 -D "$tmp/head" -H 'Last-Event-ID: 1' "$base/events" >"$tmp/body" 2>"$tmp/err" &
+curl -sS -N --max-time 2 -D "$tmp/head" -H 'Last-Event-ID: 1' "$base/events" >"$tmp/body" 2>"$tmp/err" &
 reader=$!
-sleep 0.4
+wait_stat "$port" subscribers 1 1    # the stream is open (and replayed) before the live event
 publish "$(printf 'third\nline two')"
 wait $reader
 rc=$?
@@ -47,7 +47,7 @@ cmp -s "$tmp/want" "$tmp/events" || {
 }
 echo "ok: retry, replay after Last-Event-ID, live event, multi-line data — byte for byte"
 ka=$(grep -c '^: keep-alive$' "$tmp/body")
-[ "$ka" -ge 3 ] || fail "only $ka keep-alive comments in 1.2 s at -K 200"
+[ "$ka" -ge 3 ] || fail "only $ka keep-alive comments in 2 s at -K 200"
 echo "ok: $ka keep-alive comments"
 
 # ?since=N does what Last-Event-ID does, for a client that keeps its own cursor.

@@ -177,7 +177,8 @@ async function run() {
     // 6. Screenshots: desktop and phone width.
     await page.screenshot({ path: `${outDir}/desktop-end.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.waitForTimeout(500);
+    // Two animation frames: the page has laid itself out at the new width.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     if (overflow > 2) fail(`at phone width the page is ${overflow}px wider than the screen`);
     await page.screenshot({ path: `${outDir}/phone.png`, fullPage: true });

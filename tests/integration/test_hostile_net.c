@@ -1,6 +1,6 @@
 /*
  * tests/integration/test_hostile_net.c — hostile HTTP against all four
- * servers (issue 8, item 1).
+ * servers.
  *
  * Every server runs core's request loop, but each one routes requests
  * through its own technique first, so every case here is tried on every

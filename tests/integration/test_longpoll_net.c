@@ -41,11 +41,10 @@ static int send_request(const char *req)
     return fd;
 }
 
-/* Wait (bounded) until /stats shows `want` parked subscribers. */
+/* Wait (at most 5 s) until /stats shows `want` parked subscribers. */
 static void wait_subscribers(long want)
 {
-    for (int i = 0; i < 200 && stats_field(srv.port, "subscribers") != want; i++) usleep(5000);
-    ck_assert_int_eq(stats_field(srv.port, "subscribers"), want);
+    ck_assert_int_eq(wait_stats_equal(srv.port, "subscribers", want, 5000), want);
 }
 
 /* With news already there, a long poll answers at once, like a short one. */
@@ -60,7 +59,8 @@ START_TEST(news_answers_at_once)
 END_TEST
 
 /* A parked poll is woken by a publish from another connection, and
- * answered within a few milliseconds of it. */
+ * answered at once (typically 1 ms; the bound is loose for a busy machine:
+ * a poll that was not woken would wait for its 30 s timeout). */
 START_TEST(parked_poll_woken_by_publish)
 {
     start();
@@ -72,8 +72,8 @@ START_TEST(parked_poll_woken_by_publish)
     ck_assert_int_eq(read_reply(fd, &reply, 3000), 200);
     long long ms = ms_since(&t0);
     ck_assert_str_eq(reply.body, "{\"next\":1,\"events\":[{\"id\":1,\"data\":\"wake up\"}]}\n");
-    ck_assert_msg(ms < 100, "answered %lld ms after the publish", ms);
     printf("long poll answered %lld ms after the publish\n", ms);
+    ck_assert_msg(ms < 1000, "answered %lld ms after the publish", ms);
     wait_subscribers(0);
     close(fd);
     ck_assert_int_eq(server_stop(&srv), 0);
@@ -199,10 +199,13 @@ START_TEST(timeout_answers_empty)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int fd = send_request("GET /poll?since=0&timeout=1 HTTP/1.1\r\nHost: t\r\n\r\n");
-    ck_assert_int_eq(read_reply(fd, &reply, 5000), 200);
+    ck_assert_int_eq(read_reply(fd, &reply, 8000), 200);
     long long ms = ms_since(&t0);
     ck_assert_str_eq(reply.body, "{\"next\":0,\"events\":[]}\n");
-    ck_assert_msg(ms >= 900 && ms < 2000, "answered after %lld ms, want about 1000", ms);
+    /* Not before the timeout is the point; the upper bound only catches a
+     * timer that never fires, loosely, for a busy machine. */
+    printf("empty answer after %lld ms (timeout=1)\n", ms);
+    ck_assert_msg(ms >= 900 && ms < 6000, "answered after %lld ms, want about 1000", ms);
     /* The connection is kept alive and usable. */
     const char *again = "GET /poll?since=0&timeout=0 HTTP/1.1\r\nHost: t\r\n\r\n";
     send_all(fd, again, strlen(again));

@@ -3,7 +3,7 @@
  *
  * Each test starts its own server on port 0 (netclient.h), speaks raw bytes
  * to it over loopback, and checks the answer a client relies on: the
- * contract of DESIGN.md, and every clear-error rule of the foundation issue
+ * contract of DESIGN.md, and every clear-error rule it states
  * (400, 404, 405, 413, 431, 501, smuggling attempts). Core's request loop is
  * shared by all four servers, so these tests stand for them all.
  */
@@ -306,8 +306,7 @@ START_TEST(ticker_publishes)
 {
     static const char *const args[] = {"-t", "20", NULL};
     start(args);
-    usleep(200 * 1000);
-    ck_assert_int_ge(stats_field(srv.port, "events"), 3);
+    ck_assert_int_ge(wait_stats_at_least(srv.port, "events", 3, 5000), 3);
     ck_assert_int_eq(ask("GET /poll?since=0 HTTP/1.1\r\nHost: t\r\n\r\n"), 200);
     ck_assert_ptr_nonnull(strstr(reply.body, "\"data\":\"clock "));
     stop();

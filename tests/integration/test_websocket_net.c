@@ -1,6 +1,6 @@
 /*
  * tests/integration/test_websocket_net.c — bin/websocket over raw sockets:
- * the conformance suite of RFC 6455 as issue 4 lists it.
+ * RFC 6455 conformance, case by case.
  *
  * Each test starts its own server on port 0 (netclient.h) and plays a
  * WebSocket client by hand, byte by byte, so it can also send what no real
@@ -308,11 +308,10 @@ static void expect_alive(struct client *c, const char *what)
                   "%s: the connection is not usable any more", what);
 }
 
-/* Wait (bounded) until /stats shows `want` subscribers. */
+/* Wait (at most 5 s) until /stats shows `want` subscribers. */
 static void wait_subscribers(long want)
 {
-    for (int i = 0; i < 400 && stats_field(srv.port, "subscribers") != want; i++) usleep(5000);
-    ck_assert_int_eq(stats_field(srv.port, "subscribers"), want);
+    ck_assert_int_eq(wait_stats_equal(srv.port, "subscribers", want, 5000), want);
 }
 
 /* ==== §4 The opening handshake ==== */
@@ -805,9 +804,12 @@ START_TEST(test_close_wait)
     send_frame(&cl, FIN | OP_PING, 1, "ignored", 7);
     send_close(&cl, 1000, NULL);
     t0 = now_ms();
-    int r = read_frame(&cl, &fr, 1500);
+    int r = read_frame(&cl, &fr, 3000);
+    long long shut = now_ms() - t0;
     ck_assert_msg(r == 0, "after its close the server sent opcode %u", fr.opcode);
-    ck_assert_msg(now_ms() - t0 < 1000, "our close did not end the connection at once");
+    /* At once means before CLOSE_WAIT (2 s), which an unanswered close waits. */
+    printf("websocket: connection shut %lld ms after our close\n", shut);
+    ck_assert_msg(shut < 1500, "our close did not end the connection at once (%lld ms)", shut);
     close(cl.fd);
     server_stop(&srv);
 }

@@ -280,6 +280,22 @@ long stats_field(int port, const char *field)
     return p ? atol(p + strlen(key)) : -1;
 }
 
+long wait_stats_at_least(int port, const char *field, long want, int timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    long v;
+    while ((v = stats_field(port, field)) < want && now_ms() < deadline) usleep(10000);
+    return v;
+}
+
+long wait_stats_equal(int port, const char *field, long want, int timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    long v;
+    while ((v = stats_field(port, field)) != want && now_ms() < deadline) usleep(10000);
+    return v;
+}
+
 /* ==== Slow readers ==== */
 
 int net_connect_slow_reader(int port, int rcvbuf)

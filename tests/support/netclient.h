@@ -58,6 +58,13 @@ int http_once(int port, const char *request, struct http_reply *r);
 long publish_event(int port, const char *data);
 /* GET /stats and the value of one numeric field in it, or -1. */
 long stats_field(int port, const char *field);
+/* Ask /stats every 10 ms until `field` is at least `want`, at most
+ * timeout_ms: how a test waits for a state instead of sleeping. Returns the
+ * last value seen (-1 when /stats did not answer). */
+long wait_stats_at_least(int port, const char *field, long want, int timeout_ms);
+/* The same until `field` is exactly `want` (it may go down: subscribers
+ * leaving). Returns the last value seen. */
+long wait_stats_equal(int port, const char *field, long want, int timeout_ms);
 
 /* ==== Slow readers: make the server's writes come back partial ==== */
 

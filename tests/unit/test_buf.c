@@ -116,21 +116,29 @@ START_TEST(chunk_is_shared_not_copied)
 END_TEST
 
 /* Small copies coalesce into one private chunk; a shared chunk is never
- * written into. */
+ * written into, even when it has room: another queue (or the feed) holds
+ * the same bytes, and appending would change what every owner sends. The
+ * shared chunk here has room to spare on purpose, so that only the owner
+ * check in outq_copy keeps "tail" out of it. */
 START_TEST(copies_coalesce_shared_untouched)
 {
-    struct outq q = {0};
+    struct outq q = {0}, other = {0};
     outq_copy(&q, "HTTP/1.1 200 OK\r\n", 17);
     outq_copy(&q, "\r\n", 2);
     ck_assert_uint_eq(q.count, 1);
-    struct chunk *shared = chunk_from("data", 4);
+    struct chunk *shared = chunk_new(64);
+    memcpy(shared->data, "data", 4);
+    shared->len = 4;
     outq_push(&q, shared);
+    outq_push(&other, shared);
     outq_copy(&q, "tail", 4);
     ck_assert_uint_eq(q.count, 3);
     ck_assert_uint_eq(shared->len, 4);
     ck_assert_uint_eq(outq_bytes(&q), 17 + 2 + 4 + 4);
+    ck_assert_uint_eq(outq_bytes(&other), 4);        /* the other owner still sends "data" */
     chunk_unref(shared);
     outq_clear(&q);
+    outq_clear(&other);
 }
 END_TEST
 

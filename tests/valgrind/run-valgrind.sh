@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/valgrind/run-valgrind.sh — the integration suites again, with every
-# server they start running under valgrind's memcheck (issue 8, item 4).
+# server they start running under valgrind's memcheck.
 #
 # Usage: tests/valgrind/run-valgrind.sh [SUITE...]
 #   SUITE  test programs under bin/tests (default: test_hostile_net, which
