@@ -94,6 +94,19 @@ void endpoint_publish(struct conn *c, const struct http_request *req, const char
     conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n", answer, (size_t)n);
 }
 
+/* A publish pipelined behind one that Redis still owes an answer: sent at
+ * once only when nothing in route() could answer it sooner than Redis
+ * answers the ones before (a 401, 400, 421 or 503 now would jump the
+ * queue), and when it keeps the connection open (its Connection: close
+ * would end the answers owed before it). Techniques claim no /publish. */
+int endpoint_publish_pipelines(const struct conn *c, const struct http_request *req, const char *body)
+{
+    const struct server *s = c->srv;
+    return s->redis && !s->shutting_down && req->keep_alive && req_method_is(req, "POST") &&
+           req_path_is(req, "/publish") && guard_would_publish(s, req) &&
+           utf8_valid(body, req->content_length) && redis_feed_can_take(s->redis, c);
+}
+
 /* ==== CORS, /stats, static files ==== */
 
 /* CORS preflight: the demo page on one port calls the servers on the others. */

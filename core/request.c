@@ -92,12 +92,15 @@ size_t conn_input(struct conn *c, const char *data, size_t len)
             used += n;
             continue;
         }
-        if (c->state == CONN_HELD || c->state == CONN_WAITING)
-            return used;                                  /* pipelined: waits for the answer */
+        if (c->state == CONN_HELD) return used;           /* pipelined: waits for the answer */
         if (c->paused) return used;
         struct http_request req;
         int head = http_parse_request(data + used, len - used, &req);
         if (head == -2) break;
+        if (c->state == CONN_WAITING &&                   /* behind a publish Redis owes: */
+            (head < 0 || len - used - (size_t)head < req.content_length ||
+             !endpoint_publish_pipelines(c, &req, data + used + head)))
+            return used;                                  /* only another publish goes on */
         if (head < 0) {
             s->stats.requests++;
             conn_error(c, req.error, http_reason(req.error), 1);

@@ -109,6 +109,7 @@ struct conn {
     unsigned char authorized; /* the request (or upgrade) carried the publish token, or none is set */
     unsigned char routing;    /* route() is answering a request: it logs the answer's status */
     unsigned short status;    /* while routing: the status of the head queued, 0 = none yet */
+    unsigned short redis_owed; /* -R: publishes sent to Redis, not yet answered (pipelined) */
     struct buf in;            /* bytes read but not yet used (a partial request) */
     struct outq out;          /* bytes still to send */
     struct conn_file *file;   /* a static file being streamed after `out`, or NULL */
