@@ -8,6 +8,10 @@ bin/websocket and bin/polling, each with -R. What it proves:
   1. ids are shared: events published on different instances get one
      increasing sequence;
   2. an event published on A reaches a subscriber of B, live;
+     pipelined publishes are not served one Redis round trip each: eight
+     POSTs in one write go to Redis together (at most a few script calls,
+     not eight), answered in order with consecutive ids, and a request that
+     cannot go to Redis (invalid UTF-8: 400) keeps its place in the order;
   3. a client that saw cursor C on A resumes on B and gets every later event
      exactly once, in order: SSE Last-Event-ID, long-poll since, ws ?since,
      short-poll since;
@@ -261,6 +265,58 @@ async def ws_replay(server, since, until):
     return got
 
 
+def redis_evalsha_calls():
+    """EVALSHA calls Redis has served (INFO commandstats), over a raw socket."""
+    with socket.create_connection(("127.0.0.1", REDIS_PORT), 3) as s:
+        s.sendall(b"INFO commandstats\r\n")
+        data = b""
+        while True:                                   # one bulk string: $LEN, then LEN bytes
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            first, _, rest = data.partition(b"\r\n")
+            if _ and len(rest) >= int(first[1:]) + 2:
+                break
+    for line in data.decode().split("\r\n"):
+        if line.startswith("cmdstat_evalsha:"):
+            return int(line.split("calls=", 1)[1].split(",", 1)[0])
+    return 0
+
+
+def pipelined(server, bodies):
+    """POST each body to /publish over ONE connection, all in one write;
+    returns [(status, json body)] in the order the answers came."""
+    out = b"".join(b"POST /publish HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(b), b)
+                   for b in bodies)
+    answers, buf = [], b""
+    with socket.create_connection(("127.0.0.1", server.port), 5) as s:
+        s.sendall(out)
+        deadline = time.monotonic() + 8
+        while len(answers) < len(bodies):
+            while b"\r\n\r\n" in buf:
+                head, rest = buf.split(b"\r\n\r\n", 1)
+                length = int([h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:")][0]
+                             .split(b":")[1])
+                if len(rest) < length:
+                    break
+                answers.append((int(head.split(b" ")[1]), json.loads(rest[:length])))
+                buf = rest[length:]
+            if len(answers) == len(bodies):
+                break
+            if time.monotonic() > deadline:
+                fail(f"pipelined publishes: {len(answers)} of {len(bodies)} answers within 8 s: {answers}")
+            s.settimeout(max(0.05, deadline - time.monotonic()))
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                fail(f"pipelined publishes: the connection closed after {answers}")
+            buf += chunk
+    return answers
+
+
 def main():
     for tool in ("redis-server",):
         if not shutil.which(tool):
@@ -294,6 +350,27 @@ def main():
         fail(f"B's subscriber got {got}, wanted [({n}, 'hello B')]")
     live_a.until_id(n, "A's own subscriber")
     ok("an event published on instance A reaches a subscriber of instance B")
+
+    # 2b. pipelined publishes go to Redis together, answered in order.
+    calls = redis_evalsha_calls()
+    bodies = [b"pipe %d" % i for i in range(8)] + [b"\xff not UTF-8"] + [b"pipe 8", b"pipe 9"]
+    answers = pipelined(sse_a, bodies)
+    calls = redis_evalsha_calls() - calls
+    statuses = [a[0] for a in answers]
+    if statuses != [200] * 8 + [400] + [200] * 2:
+        fail(f"pipelined publishes answered {answers}, wanted 8 x 200, a 400, 2 x 200, in order")
+    got_ids = [a[1]["id"] for i, a in enumerate(answers) if i != 8]
+    if got_ids != list(range(n + 1, n + 11)):
+        fail(f"pipelined publishes got ids {got_ids}, wanted {n + 1}..{n + 10} in order")
+    if calls > 4:
+        fail(f"10 pipelined publishes took {calls} script calls: served one round trip each")
+    n = got_ids[-1]
+    for live in (live_a, live_b):
+        seen = [e[0] for e in messages(live.until_id(n, "the pipelined publishes, live"))]
+        if seen != got_ids:
+            fail(f"a live subscriber got {seen} for the pipelined publishes, wanted {got_ids}")
+    ok(f"10 pipelined publishes (and a 400 among them) answered in order with ids {got_ids[0]}..{n} "
+       f"in {calls} script calls; both instances' subscribers got each once, in order")
 
     # 3. a cursor seen on A, resumed on B: every later event exactly once.
     cursor = ids[1]
