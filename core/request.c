@@ -20,6 +20,10 @@
  *     still answered (conn_read hands it to conn_read_done);
  *   - input piling up behind a held request or an upgraded protocol's
  *     partial message (closed past HELD_INPUT_MAX, UPGRADED_INPUT_MAX).
+ *   - with -R, publishes pipelined behind one whose answer Redis owes: each
+ *     is sent at once when nothing could answer it sooner
+ *     (endpoint_publish_pipelines), so a publisher's POSTs are not served
+ *     one Redis round trip each; any other request waits its turn.
  */
 #include "conn_internal.h"
 
