@@ -212,9 +212,13 @@ static void on_send_batch(struct ev_loop *loop, ev_prepare *w, int revents)
     }
 }
 
+/* The sender runs before core's flush (a higher priority; both are
+ * prepare watchers): the events go to Redis first, and Redis numbers them
+ * while this instance writes the pass's deliveries, not after. */
 void redis_publish_init(struct redis_feed *r)
 {
     ev_prepare_init(&r->send_batch, on_send_batch);
+    ev_set_priority(&r->send_batch, EV_MAXPRI);
     ev_prepare_start(r->srv->loop, &r->send_batch);
 }
 
