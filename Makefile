@@ -118,7 +118,9 @@ test: deps-test
 	@$(if $(filter 1,$(PORTABLE)),echo "PORTABLE=1: POSIX-only binaries in $(BIN); not run here: $(E2E_TESTS) $(SLOW_TESTS)",$(if $(filter 1,$(SAN)),echo "SAN=1: sanitized binaries in $(BIN); not run here: $(SLOW_TESTS)"))
 	@RTLAB_BIN=$(BIN) scripts/run-tests.sh $(TEST_SET)
 
--include $(shell find build -name '*.d' 2>/dev/null)
+# Only this build's dependency lists: lesson and mutant builds keep their own
+# under build/, and reading them all made every make slow.
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 clean:
 	rm -rf build bin tests/out

@@ -40,7 +40,9 @@ static int is_nchan(const struct loadgen *lg) { return lg->opt.dialect == D_NCHA
 static size_t make_publish(const struct loadgen *lg, char *out, size_t cap, uint64_t seq, uint64_t scheduled)
 {
     char payload[65536];
-    size_t plen = wire_make_payload(payload, sizeof payload, (size_t)lg->opt.payload, seq, scheduled);
+    size_t plen = lg->opt.json
+        ? wire_make_json_payload(payload, sizeof payload, (size_t)lg->opt.payload, seq, scheduled)
+        : wire_make_payload(payload, sizeof payload, (size_t)lg->opt.payload, seq, scheduled);
     if (is_baseline(lg)) {
         out[0] = (char)(plen >> 24);
         out[1] = (char)(plen >> 16);

@@ -19,7 +19,7 @@
 /* ==== The figures ==== */
 
 struct report {
-    const char *technique, *dialect, *label, *url, *server_cpus_s, *loadgen_cpus_s, *warnings, *cpu_model;
+    const char *technique, *dialect, *payload_kind, *label, *url, *server_cpus_s, *loadgen_cpus_s, *warnings, *cpu_model;
     char server_cpus[64], loadgen_cpus[64], model[128];
     double clients, subscribed, rate, duration, payload, poll_interval_ms;
     double events_planned, events_sent, events_acked, publish_errors;
@@ -30,6 +30,8 @@ struct report {
     double connect_errors, connect_timeouts, connect_failures, disconnects, reconnects;
     double bytes_in, bytes_out, pub_bytes_in, pub_bytes_out;
     double requests, empty_polls, http_errors, requests_per_s, bytes_per_delivery, requests_per_delivery;
+    double deflate, deflate_agreed, deflate_declined, ws_messages, ws_compressed, ws_frame_bytes;
+    double ws_message_bytes, ws_bad_frames, frame_bytes_per_message, message_bytes_per_message;
     double server_pid, cpu_connect_us, cpu_run_us, wait_run_us, cpu_per_delivery, deliveries_per_cpu_s;
     double user_run_ms, sys_run_ms;
     double rss_before_kb, rss_subscribed_kb, rss_after_kb, mem_per_conn;
@@ -86,6 +88,7 @@ static void compute(struct loadgen *lg, struct report *r)
     memset(r, 0, sizeof *r);
     r->technique = lg_technique_name(o->technique);
     r->dialect = lg_dialect_name(o->dialect);
+    r->payload_kind = o->json ? "json" : "filler";
     r->label = o->label ? o->label : "";
     r->url = o->url;
     r->warnings = lg->warnings;
@@ -142,6 +145,16 @@ static void compute(struct loadgen *lg, struct report *r)
     r->requests_per_s = per((double)(lg->requests - lg->requests_at_publish), window_s);
     r->bytes_per_delivery = per((double)(lg->bytes_in + lg->bytes_out), (double)lg->unique);
     r->requests_per_delivery = per((double)lg->requests, (double)lg->unique);
+    r->deflate = o->deflate;
+    r->deflate_agreed = (double)lg->deflate_agreed;
+    r->deflate_declined = (double)lg->deflate_declined;
+    r->ws_messages = (double)lg->ws_messages;
+    r->ws_compressed = (double)lg->ws_compressed;
+    r->ws_frame_bytes = (double)lg->ws_frame_bytes;
+    r->ws_message_bytes = (double)lg->ws_message_bytes;
+    r->ws_bad_frames = (double)lg->ws_bad_frames;
+    r->frame_bytes_per_message = per((double)lg->ws_frame_bytes, (double)lg->ws_messages);
+    r->message_bytes_per_message = per((double)lg->ws_message_bytes, (double)lg->ws_messages);
 
     r->server_pid = o->server_pid;
     lg_proc_cpus(0, r->loadgen_cpus, sizeof r->loadgen_cpus);
@@ -212,6 +225,7 @@ static const struct column columns[] = {
     NUM("rate", "rate", -1, rate),
     NUM("duration_s", "duration_s", -1, duration),
     NUM("payload_bytes", "payload_bytes", 0, payload),
+    STR("payload_kind", "payload_kind", payload_kind),
     NUM("poll_interval_ms", "poll_interval_ms", 0, poll_interval_ms),
     NUM("events_planned", "events_planned", 0, events_planned),
     NUM("events_sent", "events_sent", 0, events_sent),
@@ -255,6 +269,17 @@ static const struct column columns[] = {
     NUM("requests_per_s", "requests_per_s", 1, requests_per_s),
     NUM("bytes_per_delivery", "bytes_per_delivery", 1, bytes_per_delivery),
     NUM("requests_per_delivery", "requests_per_delivery", 4, requests_per_delivery),
+    /* WebSocket messages, and permessage-deflate (-z) */
+    BOOL("deflate", "deflate", deflate),
+    NUM("deflate_agreed", "deflate_agreed", 0, deflate_agreed),
+    NUM("deflate_declined", "deflate_declined", 0, deflate_declined),
+    NUM("ws_messages", "ws_messages", 0, ws_messages),
+    NUM("ws_compressed", "ws_compressed", 0, ws_compressed),
+    NUM("ws_frame_bytes", "ws_frame_bytes", 0, ws_frame_bytes),
+    NUM("ws_message_bytes", "ws_message_bytes", 0, ws_message_bytes),
+    NUM("ws_bad_frames", "ws_bad_frames", 0, ws_bad_frames),
+    NUM("frame_bytes_per_message", "frame_bytes_per_message", 1, frame_bytes_per_message),
+    NUM("message_bytes_per_message", "message_bytes_per_message", 1, message_bytes_per_message),
     NUM("server_pid", "server_pid", 0, server_pid),
     STR("server_cpus", NULL, server_cpus_s),
     STR("loadgen_cpus", NULL, loadgen_cpus_s),
@@ -425,6 +450,12 @@ void lg_report_warnings(struct loadgen *lg)
         lg_warn(lg, "the server counted %lld deliveries, loadgen received %" PRIu64, server, lg->deliveries);
     if (lg->acked < lg->sent)
         lg_warn(lg, "the server answered only %" PRIu64 " of %" PRIu64 " publishes", lg->acked, lg->sent);
+    if (lg->deflate_declined)
+        lg_warn(lg, "-z: %" PRIu64 " upgrades did not agree to permessage-deflate (%" PRIu64 " did; a server "
+                "that keeps its context is refused)", lg->deflate_declined, lg->deflate_agreed);
+    if (lg->ws_bad_frames)
+        lg_warn(lg, "%" PRIu64 " WebSocket frames could not be read (RSV1 not agreed, or data that does not "
+                "inflate): their connections were dropped", lg->ws_bad_frames);
     double busy = loadgen_busy(lg);
     if (busy > 0.9)
         lg_warn(lg, "loadgen was %.0f%% busy while publishing: it may be the bottleneck, not the server",

@@ -10,10 +10,16 @@
  * long poll, EventSource, WebSocket) at the locations
  * bench/peers/nchan_conf.sh configures; bench/peers/README.md lists how
  * they differ from ours.
+ *
+ * With -z the WebSocket upgrade offers permessage-deflate (RFC 7692) the
+ * way Chromium does, and compressed messages are inflated before they are
+ * read (ws_inflate).
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "loadgen.h"
 
@@ -72,10 +78,17 @@ static int request_sse(const struct loadgen *lg, const struct client *c, char *o
 #define WS_UPGRADE "Upgrade: websocket\r\nConnection: Upgrade\r\n" \
                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
 
+/* -z: Chromium's offer, word for word (RFC 7692 §7.1; websocket/README.md
+ * shows the server's answer). */
+static const char *ws_offer(const struct loadgen *lg)
+{
+    return lg->opt.deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "";
+}
+
 static int request_ws(const struct loadgen *lg, const struct client *c, char *out, size_t cap)
 {
-    return snprintf(out, cap, "GET /ws?since=%" PRIu64 " HTTP/1.1\r\nHost: %s\r\n" WS_UPGRADE "\r\n",
-                    c->cursor, lg->opt.host);
+    return snprintf(out, cap, "GET /ws?since=%" PRIu64 " HTTP/1.1\r\nHost: %s\r\n" WS_UPGRADE "%s\r\n",
+                    c->cursor, lg->opt.host, ws_offer(lg));
 }
 
 static int request_baseline(const struct loadgen *lg, const struct client *c, char *out, size_t cap)
@@ -130,7 +143,8 @@ static int request_nchan_sse(const struct loadgen *lg, const struct client *c, c
 static int request_nchan_ws(const struct loadgen *lg, const struct client *c, char *out, size_t cap)
 {
     (void)c;
-    return snprintf(out, cap, "GET /sub/ws HTTP/1.1\r\nHost: %s\r\n" WS_UPGRADE "\r\n", lg->opt.host);
+    return snprintf(out, cap, "GET /sub/ws HTTP/1.1\r\nHost: %s\r\n" WS_UPGRADE "%s\r\n", lg->opt.host,
+                    ws_offer(lg));
 }
 
 /* ==== Parsers, by technique ==== */
@@ -234,7 +248,12 @@ static long parse_nchan_poll(struct loadgen *lg, struct client *c, char *p, size
 }
 
 /* The SSE stream: its head, then events. Bytes after raw_from are, when the
- * stream is chunked, raw chunked bytes: they are decoded in place first. */
+ * stream is chunked, raw chunked bytes: they are decoded in place first.
+ * A chunked stream can end while its connection stays open: a proxy with
+ * keep-alive (nginx) ends the client's response with the last chunk when
+ * the server behind it closes. That is the end of the stream, as a close
+ * is: once its events are counted, -1 makes the client reconnect from its
+ * cursor (the Last-Event-ID a browser would send). */
 static long parse_sse(struct loadgen *lg, struct client *c, char *p, size_t *n, size_t raw_from, uint64_t at)
 {
     size_t used = 0;
@@ -273,6 +292,8 @@ static long parse_sse(struct loadgen *lg, struct client *c, char *p, size_t *n, 
         else if (ev.data)
             lg_client_deliver(lg, c, ev.data, ev.data_len, at);
     }
+    if (c->chunked && c->dechunk.done)
+        return -1;
     return (long)used;
 }
 
@@ -295,6 +316,45 @@ static void ws_message(struct loadgen *lg, struct client *c, const char *msg, si
     }
 }
 
+/* -z: did this 101 (head[0..n)) agree to permessage-deflate? 1 yes, 0 no
+ * (the connection runs plain, RFC 7692 §5), -1 it agreed with context
+ * takeover, which ws_inflate cannot read (a fresh inflater per message). */
+static int ws_agreed(const char *head, size_t n)
+{
+    size_t len;
+    const char *ext = wire_header(head, n, "Sec-WebSocket-Extensions", &len);
+    if (!ext || !wire_find(ext, len, "permessage-deflate"))
+        return 0;
+    return wire_find(ext, len, "server_no_context_takeover") ? 1 : -1;
+}
+
+/* A compressed message p[0..n) (RFC 7692 §7.2.2): append the 00 00 ff ff
+ * the sender removed and inflate it raw, from a fresh context (the server
+ * said server_no_context_takeover: each message stands alone), into
+ * lg->inflated. Returns the inflated length, or -1 (not DEFLATE, or over
+ * MAX_KEPT). */
+static long ws_inflate(struct loadgen *lg, const char *p, size_t n)
+{
+    static const unsigned char tail[4] = { 0x00, 0x00, 0xff, 0xff };
+    z_stream *z = lg->inflater;
+    if (inflateReset(z) != Z_OK)
+        return -1;
+    z->next_out = (unsigned char *)lg->inflated;
+    z->avail_out = MAX_KEPT;
+    const unsigned char *in[2] = { (const unsigned char *)p, tail };
+    size_t in_len[2] = { n, sizeof tail };
+    for (int i = 0; i < 2; i++) {
+        z->next_in = (unsigned char *)in[i];
+        z->avail_in = (unsigned)in_len[i];
+        int rc = inflate(z, Z_SYNC_FLUSH);
+        if (rc == Z_STREAM_END)
+            break;                          /* BFINAL: the tail is not needed */
+        if ((rc != Z_OK && rc != Z_BUF_ERROR) || z->avail_in > 0 || z->avail_out == 0)
+            return -1;                      /* bad data, or a message over MAX_KEPT */
+    }
+    return (long)(MAX_KEPT - z->avail_out);
+}
+
 /* RFC 6455: the 101, then frames from the server. */
 static long parse_ws(struct loadgen *lg, struct client *c, char *p, size_t *np, size_t raw_from, uint64_t at)
 {
@@ -309,6 +369,20 @@ static long parse_ws(struct loadgen *lg, struct client *c, char *p, size_t *np, 
             lg->http_errors++;
             return -1;
         }
+        c->deflate = 0;
+        if (lg->opt.deflate) {
+            int agreed = ws_agreed(p, (size_t)head);
+            if (agreed < 0) {
+                lg->http_errors++;          /* counted: report_warnings names it */
+                lg->deflate_declined++;
+                return -1;
+            }
+            c->deflate = (unsigned char)agreed;
+            if (agreed)
+                lg->deflate_agreed++;
+            else
+                lg->deflate_declined++;
+        }
         c->state = C_STREAM;
         lg_client_subscribed(lg, c, at);
         used = (size_t)head;
@@ -320,8 +394,25 @@ static long parse_ws(struct loadgen *lg, struct client *c, char *p, size_t *np, 
             break;
         if (len == WIRE_ERROR)
             return -1;
+        if (f.rsv1 && !(c->deflate && f.opcode == 0x1 && f.fin)) {
+            lg->ws_bad_frames++;            /* RSV1 not agreed (§5.2), or where we do not read it */
+            return -1;
+        }
         if (f.opcode == 0x1) {
-            ws_message(lg, c, f.payload, (size_t)f.len, at);
+            const char *msg = f.payload;
+            long msg_len = (long)f.len;
+            if (f.rsv1 && (msg_len = ws_inflate(lg, f.payload, (size_t)f.len)) < 0) {
+                lg->ws_bad_frames++;
+                return -1;
+            }
+            if (f.rsv1) {
+                msg = lg->inflated;
+                lg->ws_compressed++;
+            }
+            lg->ws_messages++;
+            lg->ws_frame_bytes += (uint64_t)len;
+            lg->ws_message_bytes += (uint64_t)msg_len;
+            ws_message(lg, c, msg, (size_t)msg_len, at);
         } else if (f.opcode == 0x9 && f.len <= 125) {
             /* §5.5.2: answer a ping with a pong; client frames are masked
              * (a zero key is a valid key and leaves the bytes as they are). */
@@ -388,3 +479,31 @@ int lg_technique_supported(enum technique t, enum dialect d)
     return wires[t][d].request != NULL;
 }
 
+
+int lg_technique_init(struct loadgen *lg)
+{
+    if (!lg->opt.deflate)
+        return 0;
+    lg->inflater = calloc(1, sizeof *lg->inflater);
+    lg->inflated = malloc(MAX_KEPT);
+    /* Raw DEFLATE (negative window bits), a 32 KiB window: reads any the
+     * server may use (RFC 7692 §7.1.2). */
+    if (!lg->inflater || !lg->inflated || inflateInit2(lg->inflater, -15) != Z_OK) {
+        fprintf(stderr, "loadgen: -z: cannot set up zlib's inflater\n");
+        free(lg->inflater);
+        lg->inflater = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void lg_technique_free(struct loadgen *lg)
+{
+    if (lg->inflater) {
+        inflateEnd(lg->inflater);
+        free(lg->inflater);
+        lg->inflater = NULL;
+    }
+    free(lg->inflated);
+    lg->inflated = NULL;
+}

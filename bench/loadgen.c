@@ -7,7 +7,7 @@
  *   loadgen -T polling|longpoll|sse|websocket|baseline -u URL -c CLIENTS
  *           -r EVENTS_PER_S -d SECONDS -s PAYLOAD_BYTES [-i POLL_MS]
  *           [-P SERVER_PID] [-o out.jsonl] [-C out.csv] [-D dist.dat] [-L LABEL]
- *           [-w rtlab|nchan] [-N NOISE_LIMIT]
+ *           [-w rtlab|nchan] [-N NOISE_LIMIT] [-z] [-J]
  *
  * A run, in order (enum phase):
  *   1. warm-up: one publish (a baseline frame) that tells us the newest
@@ -222,11 +222,14 @@ static void usage(void)
             "               -r EVENTS_PER_S -d SECONDS -s PAYLOAD_BYTES [-i POLL_MS]\n"
             "               [-P SERVER_PID] [-o out.jsonl] [-C out.csv] [-D dist.dat]\n"
             "               [-L LABEL] [-g GRACE_S] [-t LONGPOLL_TIMEOUT_S] [-W SUBSCRIBE_S] [-S] [-q]\n"
-            "               [-w rtlab|nchan] [-N NOISE_LIMIT]\n"
+            "               [-w rtlab|nchan] [-N NOISE_LIMIT] [-z] [-J]\n"
             "  -S  do not spread client source addresses over 127.0.0.0/8\n"
             "  -w  the server's wire format: ours (rtlab), or Nchan's (bench/peers/README.md)\n"
             "  -N  a run is noisy when other programs took this share of a CPU or more (0.25;\n"
-            "      0 marks every run noisy, for tests)\n");
+            "      0 marks every run noisy, for tests)\n"
+            "  -z  websocket: offer permessage-deflate (RFC 7692) as Chromium does, inflate\n"
+            "      compressed messages\n"
+            "  -J  the payload is a JSON object of -s bytes (compressible), not filler\n");
 }
 
 /* "http://127.0.0.1:8001/" or "tcp://127.0.0.1:8005" → o->server. */
@@ -259,7 +262,7 @@ static int parse_url(struct options *o, const char *url)
 static int parse_args(struct options *o, int argc, char **argv)
 {
     int c;
-    while ((c = getopt(argc, argv, "T:u:c:r:d:s:i:P:o:C:D:L:g:t:W:w:N:Sq")) != -1) {
+    while ((c = getopt(argc, argv, "T:u:c:r:d:s:i:P:o:C:D:L:g:t:W:w:N:SqzJ")) != -1) {
         switch (c) {
         case 'T':
             if (lg_technique_parse(optarg, &o->technique) < 0) {
@@ -290,6 +293,8 @@ static int parse_args(struct options *o, int argc, char **argv)
         case 'N': o->noise_limit = atof(optarg); break;
         case 'S': o->spread = 0; break;
         case 'q': o->quiet = 1; break;
+        case 'z': o->deflate = 1; break;
+        case 'J': o->json = 1; break;
         default: usage(); return -1;
         }
     }
@@ -311,6 +316,10 @@ static int parse_args(struct options *o, int argc, char **argv)
         || o->poll_ms < 0 || o->connect_timeout <= 0 || o->connect_timeout > 600 || o->noise_limit < 0) {
         fprintf(stderr, "loadgen: a value is out of range (1 <= -c <= %d, 0 <= -r <= 1e6, "
                 "0 < -d <= 3600, 0 <= -s <= 60000, -N >= 0)\n", MAX_CLIENTS);
+        return -1;
+    }
+    if (o->deflate && o->technique != T_WEBSOCKET) {
+        fprintf(stderr, "loadgen: -z (permessage-deflate) is for -T websocket only\n");
         return -1;
     }
     if (o->grace < 0)
@@ -375,6 +384,8 @@ static int setup(struct loadgen *lg)
         fprintf(stderr, "loadgen: out of memory for %d clients\n", o->clients);
         return 1;
     }
+    if (lg_technique_init(lg) < 0)
+        return 1;
     lg_client_init(lg);
     return 0;
 }
@@ -388,6 +399,7 @@ static void teardown(struct loadgen *lg)
     free(lg->seen_bits);
     free(lg->clients);
     free(lg->scratch);
+    lg_technique_free(lg);
 }
 
 /* The defaults of every flag. */

@@ -21,8 +21,8 @@
  *   lg_client_deliver, lg_client_subscribed, lg_client_poll_again,
  *   lg_client_write                                 (lg_client.c)
  *   lg_technique_name, lg_technique_parse, lg_dialect_name,
- *   lg_dialect_parse, lg_technique_supported, lg_technique_wire
- *                                                   (lg_technique.c)
+ *   lg_dialect_parse, lg_technique_supported, lg_technique_wire,
+ *   lg_technique_init, lg_technique_free           (lg_technique.c)
  *   lg_pub_warmup, lg_pub_reopen, lg_pub_watch, lg_pub_start,
  *   lg_pub_ask_stats, lg_pub_keep_alive, lg_pub_server_deliveries,
  *   lg_pub_close                                    (lg_publisher.c)
@@ -109,6 +109,8 @@ struct options {
     double grace;              /* seconds to wait for late deliveries */
     double connect_timeout;    /* seconds for the whole subscribe phase */
     double noise_limit;        /* -N: other programs' CPU share above which a run is noisy */
+    int deflate;               /* -z: offer permessage-deflate (WebSocket, RFC 7692) */
+    int json;                  /* -J: the payload is a JSON object, not filler */
     int quiet;
 };
 
@@ -144,6 +146,7 @@ struct client {
     unsigned char subscribed;  /* confirmed at least once */
     unsigned char chunked;     /* SSE: the stream is chunked (Transfer-Encoding) */
     unsigned char reconnects;
+    unsigned char deflate;     /* WebSocket: this connection's 101 agreed to permessage-deflate */
     struct wire_dechunk dechunk; /* SSE: the chunk decoder's state, when chunked */
     uint64_t cursor;           /* the last event id seen: the next `since` (Nchan: wire_nchan_id) */
     uint64_t connect_start_ns; /* when connect() was called */
@@ -175,6 +178,8 @@ struct publisher {
 
 /* ==== The run: everything loadgen knows ==== */
 
+struct z_stream_s;                 /* zlib's, for -z (lg_technique.c) */
+
 struct loadgen {
     struct options opt;
     struct ev_loop *loop;
@@ -199,6 +204,11 @@ struct loadgen {
     uint64_t deliveries, unique, duplicates, gaps, foreign, reconnects, disconnects;
     uint64_t connect_errors, connect_timeouts;
     int last_errno;
+    /* counters, WebSocket messages (text frames), as they crossed and as read */
+    uint64_t ws_messages, ws_compressed, ws_frame_bytes, ws_message_bytes, ws_bad_frames;
+    uint64_t deflate_agreed, deflate_declined;   /* -z: 101s that agreed, that did not */
+    struct z_stream_s *inflater;   /* -z: one raw inflater, reset for every message */
+    char *inflated;                /* -z: MAX_KEPT bytes, the message inflated */
     /* counters, publisher */
     uint64_t pub_bytes_in, pub_bytes_out;
     struct histogram latency, connect_cost, subscribe_cost;
@@ -238,6 +248,10 @@ int lg_technique_parse(const char *name, enum technique *t);
 int lg_dialect_parse(const char *name, enum dialect *d);
 /* Does the table have a row for this technique in this dialect? */
 int lg_technique_supported(enum technique t, enum dialect d);
+/* What the run's wire needs beyond the table (-z: the inflater). Returns 0,
+ * or -1 (said). lg_technique_free lets it go. */
+int lg_technique_init(struct loadgen *lg);
+void lg_technique_free(struct loadgen *lg);
 const char *lg_dialect_name(enum dialect d);
 /* lg_client.c */
 /* An event's data reached client c at `at`: time it, count it once. */

@@ -24,6 +24,8 @@ LOADGEN_OBJS := \
 	$(B)/bench/lg_proc.o \
 	$(B)/bench/lg_report.o
 
+# zlib: -z inflates permessage-deflate messages (lg_technique.c).
+$(BIN)/loadgen: LDLIBS += -lz
 $(BIN)/loadgen: $(LOADGEN_OBJS) $(BENCH_OBJS)
 	$(LINK)
 $(BIN)/baseline: $(B)/bench/baseline.o
@@ -41,12 +43,14 @@ $(BIN)/tests/test_wire: $(B)/bench/test_wire.o $(B)/bench/wire.o
 	$(LINK_TEST)
 
 # loadgen checked against known answers: exact delivery counts, a 200 ms
-# server stall that must show in p99/max (coordinated omission), and a run
-# that loses deliveries and must say so.
+# server stall that must show in p99/max (coordinated omission), a run
+# that loses deliveries and must say so, and -z really negotiating and
+# inflating permessage-deflate.
 E2E_TESTS += \
 	tests/e2e/bench_baseline.sh \
 	tests/e2e/bench_omission.sh \
-	tests/e2e/bench_loss.sh
+	tests/e2e/bench_loss.sh \
+	tests/e2e/bench_deflate.sh
 
 # The whole bench pipeline on a short sweep (charts, summary.md).
 SLOW_TESTS += \
@@ -62,6 +66,8 @@ SLOW_TESTS += \
 #   NET=PROFILE          instead: the techniques across an impaired link between
 #                        two network namespaces (clean, rtt50, loss1, jitter, all;
 #                        needs root; bench/net/)
+#   DEFLATE=1            then WebSocket with and without permessage-deflate, a
+#                        small and a 2 KB JSON event: bytes and CPU (bench/deflate/)
 #   SCALE=1              instead: as many idle subscribers as the machine allows,
 #                        up to 100 000, memory per connection (bench/scale/)
 #   CLUSTER=1            instead: one process against two behind Redis (latency,
@@ -79,4 +85,5 @@ else
 	@if [ "$(PEERS)" = 1 ]; then \
 	    bench/peers/deps.sh && QUICK=$(QUICK) BIN=$(BIN) bench/peers/run.sh; \
 	fi
+	@if [ "$(DEFLATE)" = 1 ]; then QUICK=$(QUICK) BIN=$(BIN) bench/deflate/run.sh; fi
 endif

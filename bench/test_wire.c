@@ -72,6 +72,58 @@ START_TEST(payload_rejects_foreign_data)
 }
 END_TEST
 
+/* The JSON payload has exactly the asked size (when it is above its head),
+ * is one object of items, and parses back, as published and escaped inside
+ * a JSON string (how our poll answers and WebSocket frames carry it). */
+START_TEST(json_payload_round_trip)
+{
+    static const size_t sizes[] = { 0, 16, 64, 200, 2048, 8000 };
+    static const uint64_t seqs[] = { 1, 12345, UINT64_MAX };
+    char buf[8192], esc[16384];
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        for (size_t j = 0; j < sizeof seqs / sizeof seqs[0]; j++) {
+            uint64_t t = 81234567890123ULL + j;
+            size_t len = wire_make_json_payload(buf, sizeof buf, sizes[i], seqs[j], t);
+            char head[128];
+            int hlen = snprintf(head, sizeof head, "{\"seq\":%llu,\"t\":%llu,\"type\":\"quotes\",\"items\":[",
+                                (unsigned long long)seqs[j], (unsigned long long)t);
+            ck_assert_uint_eq(strlen(buf), len);
+            ck_assert(memcmp(buf, head, (size_t)hlen) == 0);
+            ck_assert_uint_eq(len, sizes[i] > (size_t)hlen + 2 ? sizes[i] : (size_t)hlen + 2);
+            ck_assert_int_eq(buf[len - 1], '}');
+            if (sizes[i] >= 2048)
+                ck_assert(strstr(buf, "\"venue\":\"") != NULL);
+            uint64_t seq = 7, sched = 7;
+            ck_assert_int_eq(wire_payload_parse(buf, len, &seq, &sched), 1);
+            ck_assert_uint_eq(seq, seqs[j]);
+            ck_assert_uint_eq(sched, t);
+            size_t e = 0;
+            for (size_t k = 0; k < len; k++) {
+                if (buf[k] == '"')
+                    esc[e++] = '\\';
+                esc[e++] = buf[k];
+            }
+            seq = sched = 7;
+            ck_assert_int_eq(wire_payload_parse(esc, e, &seq, &sched), 1);
+            ck_assert_uint_eq(seq, seqs[j]);
+            ck_assert_uint_eq(sched, t);
+        }
+    }
+    /* cut short, or not ours */
+    static const char *const foreign[] = { "{", "{\"seq\":", "{\"seq\":5", "{\"seq\":5,\"t\":",
+                                           "{\"seq\":5,\"x\":9}", "{\\\"seq\\\":5,\\\"t\\\":}", "{\"id\":1}" };
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
+        uint64_t seq, t;
+        ck_assert_msg(wire_payload_parse(foreign[i], strlen(foreign[i]), &seq, &t) == 0,
+                      "accepted \"%s\"", foreign[i]);
+    }
+    char small[40];
+    size_t len = wire_make_json_payload(small, sizeof small, 2048, 1, 2);
+    ck_assert_uint_lt(len, sizeof small);
+    ck_assert_int_eq(small[len], 0);
+}
+END_TEST
+
 /* A JSON string's body ends at the first unescaped quote. */
 START_TEST(json_string_skips_escapes)
 {
@@ -167,6 +219,38 @@ START_TEST(dechunk_every_split)
         every[i] = i;
     decode_in_pieces(every, sizeof chunked - 1, out, &len);
     ck_assert(len == strlen(unchunked) && memcmp(out, unchunked, len) == 0);
+}
+END_TEST
+
+/* The end of the body is reported (d.done) once the last chunk and the
+ * empty line after it are in, and not one byte before: cut anywhere, and
+ * with trailer fields between them. A proxy that keeps the connection
+ * open after a stream ends sends exactly this, and nothing after it; a
+ * client that missed it would wait on a stream that is over. */
+START_TEST(dechunk_reports_the_end)
+{
+    static const char *const streams[] = {
+        chunked,
+        "3\r\nabc\r\n0\r\n\r\n",
+        "3\nabc\n0\n\n",                         /* bare LFs */
+        "3\r\nabc\r\n0\r\nX-Trailer: 1\r\nY: 2\r\n\r\n",
+    };
+    for (size_t s = 0; s < sizeof streams / sizeof streams[0]; s++) {
+        size_t len = strlen(streams[s]);
+        for (size_t cut = 0; cut <= len; cut++) {
+            struct wire_dechunk d = { 0 };
+            char buf[sizeof chunked];
+            memcpy(buf, streams[s], len);
+            ck_assert(wire_dechunk(&d, buf, cut) >= 0);
+            ck_assert_msg(d.done == (cut == len), "stream %zu cut at %zu: done %d", s, cut, d.done);
+            ck_assert(wire_dechunk(&d, buf + cut, len - cut) >= 0);
+            ck_assert_msg(d.done, "stream %zu cut at %zu: the end not seen", s, cut);
+        }
+    }
+    struct wire_dechunk d = { 0 };
+    char open_chunk[] = "5\r\nhello\r\n";              /* a stream still going */
+    ck_assert_int_eq(wire_dechunk(&d, open_chunk, sizeof open_chunk - 1), 5);
+    ck_assert_int_eq(d.done, 0);
 }
 END_TEST
 
@@ -299,6 +383,7 @@ START_TEST(ws_frames_of_every_length)
         ck_assert_int_eq(wire_ws_frame(frame, head + len, 1 << 20, &f), (long)(head + len));
         ck_assert_int_eq(f.opcode, 1);
         ck_assert_int_eq(f.fin, 1);
+        ck_assert_int_eq(f.rsv1, 0);
         ck_assert_uint_eq(f.len, len);
         ck_assert_ptr_eq(f.payload, frame + head);
         /* cut anywhere: need more */
@@ -309,6 +394,12 @@ START_TEST(ws_frames_of_every_length)
     struct wire_ws_frame f;
     ck_assert_int_eq(wire_ws_frame(ping, 6, 125, &f), 6);
     ck_assert_int_eq(f.opcode, 9);
+    /* RFC 7692 §7.2.3.1's compressed "Hello": RSV1 set, text. */
+    static const char hello[] = "\xc1\x07\xf2\x48\xcd\xc9\xc9\x07\x00";
+    ck_assert_int_eq(wire_ws_frame(hello, sizeof hello - 1, 125, &f), 9);
+    ck_assert_int_eq(f.rsv1, 1);
+    ck_assert_int_eq(f.opcode, 1);
+    ck_assert_int_eq(f.fin, 1);
 }
 END_TEST
 
@@ -420,12 +511,14 @@ static Suite *wire_suite(void)
     tcase_add_test(payload, payload_respects_capacity);
     tcase_add_test(payload, payload_rejects_foreign_data);
     tcase_add_test(payload, json_string_skips_escapes);
+    tcase_add_test(payload, json_payload_round_trip);
     suite_add_tcase(s, payload);
     TCase *http = tcase_create("http");
     tcase_add_test(http, head_is_parsed);
     tcase_add_test(http, head_cut_anywhere_needs_more);
     tcase_add_test(http, dechunk_every_split);
     tcase_add_test(http, dechunk_refuses_bad_framing);
+    tcase_add_test(http, dechunk_reports_the_end);
     suite_add_tcase(s, http);
     TCase *sse = tcase_create("sse");
     tcase_add_test(sse, sse_events_in_order);

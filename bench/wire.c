@@ -49,9 +49,79 @@ size_t wire_make_payload(char *out, size_t cap, size_t size, uint64_t seq, uint6
     return len;
 }
 
+/* An item of the JSON payload: numbers that move a little from event to
+ * event and from item to item, as a price feed's do. */
+static int json_item(char *out, size_t cap, uint64_t seq, unsigned i)
+{
+    static const char *const venues[] = { "XNAS", "XNYS", "ARCX", "BATS" };
+    uint64_t h = (seq * 2654435761u + i * 40503u) % 10007u;
+    unsigned bid = 10000 + (unsigned)(h % 900);
+    return snprintf(out, cap, "{\"symbol\":\"SYM%03u\",\"bid\":%u.%02u,\"ask\":%u.%02u,"
+                    "\"size\":%u,\"venue\":\"%s\"}", i % 1000, bid / 100, bid % 100,
+                    (bid + 2 + (unsigned)(h % 7)) / 100, (bid + 2 + (unsigned)(h % 7)) % 100,
+                    100 * (1 + (unsigned)(h % 50)), venues[h % 4]);
+}
+
+size_t wire_make_json_payload(char *out, size_t cap, size_t size, uint64_t seq, uint64_t scheduled)
+{
+    if (cap < 2)
+        return 0;
+    int n = snprintf(out, cap, "{\"seq\":%" PRIu64 ",\"t\":%" PRIu64 ",\"type\":\"quotes\",\"items\":[",
+                     seq, scheduled);
+    if (n < 0 || (size_t)n + 2 >= cap)      /* not even the head fits: cut, as wire_make_payload does */
+        return n < 0 ? 0 : strlen(out);
+    size_t len = (size_t)n;
+    char item[160];
+    for (unsigned i = 0;; i++) {
+        int m = json_item(item, sizeof item, seq, i);
+        size_t need = (size_t)m + (i > 0);
+        if (m < 0 || len + need + 2 > size || len + need + 2 >= cap)
+            break;
+        if (i > 0)
+            out[len++] = ',';
+        memcpy(out + len, item, (size_t)m);
+        len += (size_t)m;
+    }
+    out[len++] = ']';
+    while (len + 1 < size && len + 2 < cap)
+        out[len++] = ' ';
+    out[len++] = '}';
+    out[len] = 0;
+    return len;
+}
+
+/* p[0..) starts with key, as it was published or with its quotes escaped
+ * (`"seq":` or `\"seq\":`): the bytes after it, or NULL. */
+static const char *json_key(const char *p, const char *end, const char *key)
+{
+    size_t k = strlen(key);
+    if ((size_t)(end - p) >= k + 3 && p[0] == '"' && memcmp(p + 1, key, k) == 0 && p[k + 1] == '"'
+        && p[k + 2] == ':')
+        return p + k + 3;
+    if ((size_t)(end - p) >= k + 5 && memcmp(p, "\\\"", 2) == 0 && memcmp(p + 2, key, k) == 0
+        && memcmp(p + k + 2, "\\\"", 2) == 0 && p[k + 4] == ':')
+        return p + k + 5;
+    return NULL;
+}
+
+/* The JSON form: {"seq":N,"t":NS,...}, maybe escaped. */
+static int json_payload_parse(const char *data, size_t len, uint64_t *seq, uint64_t *scheduled)
+{
+    const char *end = data + len, *p = json_key(data + 1, end, "seq"), *after;
+    if (!p)
+        return 0;
+    *seq = wire_parse_u64(p, end, &after);
+    if (after == p || after >= end || *after != ',' || !(p = json_key(after + 1, end, "t")))
+        return 0;
+    *scheduled = wire_parse_u64(p, end, &after);
+    return after > p;
+}
+
 int wire_payload_parse(const char *data, size_t len, uint64_t *seq, uint64_t *scheduled)
 {
     const char *end = data + len, *p;
+    if (len > 0 && data[0] == '{')
+        return json_payload_parse(data, len, seq, scheduled);
     if (len < 4 || memcmp(data, "seq=", 4) != 0)
         return 0;
     *seq = wire_parse_u64(data + 4, end, &p);
@@ -102,8 +172,10 @@ long wire_parse_head(const char *p, size_t n, struct wire_head *h)
 }
 
 /* The decoder's states: the size line (hex digits, then maybe ";ext"), its
- * LF, the chunk's bytes, the CRLF after them, and after the last chunk. */
-enum { CH_SIZE, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_END, CH_END };
+ * LF, the chunk's bytes, the CRLF after them; after the last chunk (size 0)
+ * the trailer section: a line start, inside a trailer field, and done (the
+ * empty line has come: the body is over, RFC 9112 §7.1.2). */
+enum { CH_SIZE, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_END, CH_END, CH_TRAILER, CH_DONE };
 
 long wire_dechunk(struct wire_dechunk *d, char *p, size_t n)
 {
@@ -154,11 +226,22 @@ long wire_dechunk(struct wire_dechunk *d, char *p, size_t n)
             else if (ch != '\r')
                 return WIRE_ERROR;
             break;
-        default:                            /* CH_END: only the final CRLF may follow */
-            if (ch != '\r' && ch != '\n')
-                return WIRE_ERROR;
+        case CH_END:                        /* a trailer line starts, or the empty line */
             in++;
+            if (ch == '\n') {
+                d->state = CH_DONE;
+                d->done = 1;
+            } else if (ch != '\r') {
+                d->state = CH_TRAILER;      /* a trailer field: read past it */
+            }
             break;
+        case CH_TRAILER:
+            in++;
+            if (ch == '\n')
+                d->state = CH_END;
+            break;
+        default:                            /* CH_DONE: nothing may follow the body */
+            return WIRE_ERROR;
         }
     }
     return (long)out;
@@ -209,6 +292,7 @@ long wire_ws_frame(const char *p, size_t n, uint64_t max_len, struct wire_ws_fra
     if (b[1] & 0x80)
         return WIRE_ERROR;                  /* §5.1: a server never masks */
     f->fin = (b[0] & 0x80) != 0;
+    f->rsv1 = (b[0] & 0x40) != 0;
     f->opcode = b[0] & 0x0f;
     uint64_t len = b[1] & 0x7f;
     size_t head = 2;

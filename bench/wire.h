@@ -9,7 +9,10 @@
  *
  * Interface:
  *   wire_make_payload    "seq=N t=NS pad=xxx..." of a given size
- *   wire_payload_parse   ... and back: is it ours, which seq, scheduled when
+ *   wire_make_json_payload  the same two numbers in a JSON object of a given
+ *                        size, realistic and compressible (loadgen -J)
+ *   wire_payload_parse   ... and back (either form): is it ours, which seq,
+ *                        scheduled when
  *   wire_json_string_len the length of a JSON string's body (escapes skipped)
  *   wire_parse_head      an HTTP/1.1 response head: status, length, chunked
  *   wire_dechunk         HTTP/1.1 chunked coding, decoded in place, resumable
@@ -35,7 +38,19 @@ enum { WIRE_ERROR = -1, WIRE_MORE = -2 };
  * size is too small for the header), NUL-terminated. Needs no escaping in
  * JSON, SSE or WebSocket. Returns its length (< cap). */
 size_t wire_make_payload(char *out, size_t cap, size_t size, uint64_t seq, uint64_t scheduled);
-/* Is data[0..len) a loadgen payload? 1 with *seq and *scheduled set, or 0. */
+/* The same event as a JSON object of `size` bytes (longer when size is too
+ * small for its head), NUL-terminated, for measuring compression:
+ *   {"seq":12,"t":81234567890,"type":"quotes","items":[{"symbol":"SYM007",
+ *    "bid":101.25,"ask":101.31,"size":300,"venue":"XNAS"},...]   }
+ * Items are added while they fit; blanks before the last brace make up the
+ * rest. Prices and sizes vary with seq and the item, so the text repeats the
+ * way real JSON does (keys, similar values), not the way filler does.
+ * Returns its length (< cap). */
+size_t wire_make_json_payload(char *out, size_t cap, size_t size, uint64_t seq, uint64_t scheduled);
+/* Is data[0..len) a loadgen payload, of either form? The JSON form may come
+ * as it was published or escaped inside a JSON string (`{\"seq\":12,...`:
+ * our poll answers and WebSocket frames carry it so). 1 with *seq and
+ * *scheduled set, or 0. */
 int wire_payload_parse(const char *data, size_t len, uint64_t *seq, uint64_t *scheduled);
 
 /* p points just after a JSON string's opening quote: the length of its body,
@@ -55,11 +70,15 @@ long wire_parse_head(const char *p, size_t n, struct wire_head *h);
 struct wire_dechunk {
     int state;
     uint64_t left;              /* bytes left in the chunk, or its size being read */
+    int done;                   /* the last chunk, trailers and empty line are in: the body is over */
 };
 /* Decode chunked bytes p[0..n) in place: the payload bytes are moved to the
  * front. Returns how many there are (>= 0), or WIRE_ERROR on a malformed
  * chunk header or bytes after the last chunk. A chunk may be cut anywhere
- * between calls. */
+ * between calls. Once the last chunk (size 0), any trailer fields and the
+ * empty line have been read, d->done is 1: a stream that ends so has
+ * ended, even though the connection stays open for another request (a
+ * proxy's keep-alive). */
 long wire_dechunk(struct wire_dechunk *d, char *p, size_t n);
 
 struct wire_sse_event {
@@ -79,6 +98,7 @@ long wire_sse_next(const char *p, size_t n, struct wire_sse_event *ev);
 
 struct wire_ws_frame {
     int fin;
+    int rsv1;                   /* RFC 7692 §6: set on a compressed message's first frame */
     int opcode;                 /* 0x1 text, 0x2 binary, 0x8 close, 0x9 ping, 0xA pong, 0x0 continuation */
     const char *payload;        /* points into p */
     uint64_t len;

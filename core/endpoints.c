@@ -2,7 +2,8 @@
  * core/endpoints.c — the answers every server gives, whatever its technique:
  * the CORS preflight, POST /publish, GET /stats and the static files of the
  * demo page; and the small request helpers a technique's endpoint uses
- * (req_path_is, req_method_is, server_query_since, conn_method_not_allowed).
+ * (req_path_is, req_method_is, server_query_since, conn_read_since,
+ * conn_method_not_allowed).
  *
  * route() in request.c picks one of these once the technique's on_request
  * has declined the request.
@@ -37,6 +38,25 @@ int server_query_since(const struct http_request *req, uint64_t *since)
     size_t value_len;
     if (!http_query_get(req->query, req->query_len, "since", &value, &value_len)) return 0;
     return http_parse_uint(value, value_len, since) == 0 ? 1 : -1;
+}
+
+int conn_read_since(struct conn *c, const struct http_request *req, uint64_t *since)
+{
+    uint64_t first;
+    int has = server_query_since(req, since);
+    if (has < 0) {
+        conn_error(c, 400, "since must be a number: the id of the last event you have", 0);
+        return -1;
+    }
+    if (has && feed_since(&c->srv->feed, *since, &first) == FEED_AHEAD) {
+        char body[160];                  /* a client from before a restart: start over */
+        int n = snprintf(body, sizeof body,
+                         "{\"error\":\"since is ahead of the newest event\",\"status\":400,"
+                         "\"newest\":%llu}\n", (unsigned long long)feed_newest(&c->srv->feed));
+        conn_respond(c, 400, "application/json", "Cache-Control: no-store\r\n", body, (size_t)n);
+        return -1;
+    }
+    return has;
 }
 
 void conn_method_not_allowed(struct conn *c, const char *allow)

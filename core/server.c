@@ -226,14 +226,13 @@ static void usage(const struct technique *t)
             t->default_port);
 }
 
-/* A number flag in [min, max], or -1 with a message. */
-static long long flag_number(char flag, const char *value, long long min, long long max)
+long long server_flag_number(int flag, const char *value, long long min, long long max)
 {
     char *end;
     errno = 0;
     long long v = strtoll(value, &end, 10);
     if (errno || end == value || *end || v < min || v > max) {
-        fprintf(stderr, "-%c: '%s' is not a number from %lld to %lld\n", flag, value, min, max);
+        fprintf(stderr, "-%c: '%s' is not a number from %lld to %lld\n", (char)flag, value, min, max);
         return -1;
     }
     return v;
@@ -287,16 +286,16 @@ static int parse_flags(struct server *s, const struct technique *t, int argc, ch
     long long v;
     while ((opt = getopt(argc, argv, optstring)) != -1) {
         switch (opt) {
-        case 'p': if ((v = flag_number('p', optarg, 0, 65535)) < 0) return -1; s->cfg.port = (int)v; break;
+        case 'p': if ((v = server_flag_number('p', optarg, 0, 65535)) < 0) return -1; s->cfg.port = (int)v; break;
         case 'a': s->cfg.addr = optarg; break;
         case 'w': s->cfg.web_root = optarg; break;
-        case 't': if ((v = flag_number('t', optarg, 0, 86400000)) < 0) return -1; s->cfg.tick_ms = (unsigned)v; break;
-        case 'b': if ((v = flag_number('b', optarg, 1, 10000000)) < 0) return -1; s->cfg.feed_size = (size_t)v; break;
-        case 'o': if ((v = flag_number('o', optarg, 1024, 1LL << 40)) < 0) return -1; s->cfg.out_cap = (size_t)v; break;
-        case 'B': if ((v = flag_number('B', optarg, 1024, 1LL << 40)) < 0) return -1; s->cfg.feed_budget = (size_t)v; break;
-        case 'S': if ((v = flag_number('S', optarg, 10, 86400000)) < 0) return -1; s->cfg.stall_ms = (unsigned)v; break;
-        case 'H': if ((v = flag_number('H', optarg, 10, 86400000)) < 0) return -1; s->cfg.head_ms = (unsigned)v; break;
-        case 'I': if ((v = flag_number('I', optarg, 10, 86400000)) < 0) return -1; s->cfg.idle_ms = (unsigned)v; break;
+        case 't': if ((v = server_flag_number('t', optarg, 0, 86400000)) < 0) return -1; s->cfg.tick_ms = (unsigned)v; break;
+        case 'b': if ((v = server_flag_number('b', optarg, 1, 10000000)) < 0) return -1; s->cfg.feed_size = (size_t)v; break;
+        case 'o': if ((v = server_flag_number('o', optarg, 1024, 1LL << 40)) < 0) return -1; s->cfg.out_cap = (size_t)v; break;
+        case 'B': if ((v = server_flag_number('B', optarg, 1024, 1LL << 40)) < 0) return -1; s->cfg.feed_budget = (size_t)v; break;
+        case 'S': if ((v = server_flag_number('S', optarg, 10, 86400000)) < 0) return -1; s->cfg.stall_ms = (unsigned)v; break;
+        case 'H': if ((v = server_flag_number('H', optarg, 10, 86400000)) < 0) return -1; s->cfg.head_ms = (unsigned)v; break;
+        case 'I': if ((v = server_flag_number('I', optarg, 10, 86400000)) < 0) return -1; s->cfg.idle_ms = (unsigned)v; break;
         case 'k': s->cfg.token = optarg; break;
         case 'O': s->cfg.origins = optarg; break;
         case 'A': s->cfg.hosts = optarg; break;

@@ -61,8 +61,10 @@
  *   conn_close, conn_close_after_write  close now; close once written
  *   server_publish            add an event to the feed and deliver it
  *   server_log                a line on stderr, unless -q
+ *   server_flag_number        a whole-number flag value, checked against its range
  *   req_path_is, req_method_is  compare a request's path, method
  *   server_query_since        the `since` cursor of a query string
+ *   conn_read_since           ...or a 400 answered when it cannot be served
  */
 #ifndef RTLAB_SERVER_H
 #define RTLAB_SERVER_H
@@ -220,6 +222,10 @@ struct server {
  * SIGTERM. Returns the process exit status. Call it from main(). */
 int server_main(const struct technique *tech, int argc, char **argv);
 
+/* The value of -flag as a whole number in [min, max]; or -1, after one
+ * line on stderr that says the range (min must be >= 0). For on_flag. */
+long long server_flag_number(int flag, const char *value, long long min, long long max);
+
 /* Queue a complete answer: head and body. Ends the current request: the
  * connection goes back to reading requests (keep-alive) or closes once the
  * answer is written. extra: more header lines ending in "\r\n", or NULL. */
@@ -298,5 +304,10 @@ void conn_method_not_allowed(struct conn *c, const char *allow);
 /* Parse a `since` cursor from a request's query string. Returns 1 and sets
  * *since when present and a number; 0 when absent; -1 when malformed. */
 int server_query_since(const struct http_request *req, uint64_t *since);
+/* The same cursor, checked against the feed: 1 with *since set, 0 when
+ * absent (*since untouched), or -1 when a 400 is queued already, because
+ * it is not a number or is ahead of the newest event (a client from before
+ * a restart: the body carries "newest", so it can start over). */
+int conn_read_since(struct conn *c, const struct http_request *req, uint64_t *since);
 
 #endif

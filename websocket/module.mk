@@ -32,10 +32,16 @@ WS_UNIT_OBJS := \
 WS_DEFLATE_OBJS := $(B)/websocket/ws_deflate.o
 WS_MESSAGE_OBJS := $(B)/websocket/ws_message.o $(WS_DEFLATE_OBJS)
 
+# The opening handshake as HTTP (ws_upgrade.c: the request's rules, the
+# 101's head) and a close frame's payload (ws_close.c): pure, with suites.
+WS_UPGRADE_OBJS := $(B)/websocket/ws_upgrade.o
+WS_CLOSE_OBJS := $(B)/websocket/ws_close.o
+
 PROGRAMS += $(BIN)/websocket
 
 $(BIN)/websocket: LDLIBS += -lz
-$(BIN)/websocket: $(B)/websocket/websocket.o $(WS_UNIT_OBJS) $(WS_MESSAGE_OBJS) $(CORE_OBJS)
+$(BIN)/websocket: $(B)/websocket/websocket.o $(WS_UNIT_OBJS) $(WS_UPGRADE_OBJS) $(WS_CLOSE_OBJS) \
+                  $(WS_MESSAGE_OBJS) $(CORE_OBJS)
 	$(LINK)
 
 # The unit tests include the headers as "sha1.h", ...
@@ -49,13 +55,19 @@ $(B)/tests/unit/test_ws_deflate.o: tests/unit/test_ws_deflate.c
 	$(COMPILE) $(WS_CFLAGS)
 $(B)/tests/unit/test_ws_message.o: tests/unit/test_ws_message.c
 	$(COMPILE) $(WS_CFLAGS)
+$(B)/tests/unit/test_ws_upgrade.o: tests/unit/test_ws_upgrade.c
+	$(COMPILE) $(WS_CFLAGS)
+$(B)/tests/unit/test_ws_close.o: tests/unit/test_ws_close.c
+	$(COMPILE) $(WS_CFLAGS)
 
 UNIT_TESTS += \
 	$(BIN)/tests/test_sha1 \
 	$(BIN)/tests/test_base64 \
 	$(BIN)/tests/test_ws_frame \
 	$(BIN)/tests/test_ws_deflate \
-	$(BIN)/tests/test_ws_message
+	$(BIN)/tests/test_ws_message \
+	$(BIN)/tests/test_ws_upgrade \
+	$(BIN)/tests/test_ws_close
 
 $(BIN)/tests/test_sha1: $(B)/tests/unit/test_sha1.o $(B)/websocket/sha1.o
 	$(LINK_TEST)
@@ -71,6 +83,12 @@ $(BIN)/tests/test_ws_message: LDLIBS += -lz
 $(BIN)/tests/test_ws_message: $(B)/tests/unit/test_ws_message.o $(WS_MESSAGE_OBJS) \
                               $(B)/websocket/ws_frame.o $(B)/core/utf8.o $(B)/core/http.o \
                               $(B)/core/buf.o
+	$(LINK_TEST)
+
+$(BIN)/tests/test_ws_upgrade: $(B)/tests/unit/test_ws_upgrade.o $(WS_UPGRADE_OBJS) $(WS_UNIT_OBJS) \
+                              $(B)/core/http.o
+	$(LINK_TEST)
+$(BIN)/tests/test_ws_close: $(B)/tests/unit/test_ws_close.o $(WS_CLOSE_OBJS) $(B)/core/utf8.o
 	$(LINK_TEST)
 
 NET_TESTS += $(BIN)/tests/test_websocket_net

@@ -27,9 +27,10 @@
  * §7 closing, §7.4 status codes, §8.1 UTF-8; RFC 7692 permessage-deflate.
  * The pure units it uses each sit in a file of their own: sha1.c
  * (RFC 3174), base64.c (RFC 4648), ws_handshake.c (the accept key),
- * ws_frame.c (the frame header), ws_message.c (payload to message:
- * unmasked, inflated, UTF-8 checked by core/utf8.c) and ws_deflate.c (the
- * extension's negotiation and codec, with zlib).
+ * ws_upgrade.c (the upgrade request's rules, the 101's head), ws_frame.c
+ * (the frame header), ws_close.c (a close frame's payload), ws_message.c
+ * (payload to message: unmasked, inflated, UTF-8 checked by core/utf8.c)
+ * and ws_deflate.c (the extension's negotiation and codec, with zlib).
  *
  * Its neighbour: sse/sse.c also keeps a connection open and pushes events
  * down it, but only one way and in plain HTTP. What this file adds is
@@ -39,18 +40,19 @@
  * Everything that is not the technique (sockets, the request parser,
  * /publish, /stats, static files, the out queues) is in core/.
  */
+#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "server.h"
-#include "utf8.h"
+#include "ws_close.h"
 #include "ws_deflate.h"
 #include "ws_frame.h"
 #include "ws_handshake.h"
 #include "ws_message.h"
+#include "ws_upgrade.h"
 
 /* ==== Constants ==== */
 
@@ -150,18 +152,14 @@ static void ws_close(struct ws_conn *wc, unsigned status, const char *reason)
     if (wc->state == WS_CLOSING) return;
     struct server *s = wc->base.srv;
     unsigned char payload[WS_MAX_CONTROL];
-    size_t n = strlen(reason);
-    if (n > WS_MAX_CONTROL - 2) n = WS_MAX_CONTROL - 2;
-    payload[0] = (unsigned char)(status >> 8);          /* the code, in network byte order */
-    payload[1] = (unsigned char)status;
-    memcpy(payload + 2, reason, n);
+    size_t n = ws_close_payload(payload, status, reason);
     if (status >= WS_PROTOCOL_ERROR) s->stats.errors++;
     server_log(s, "fd %d: close %u (%s)", wc->base.fd, status, reason);
 
     wc->state = WS_CLOSING;
     unsubscribe(wc);
     ws_message_clear(&wc->msg);
-    send_control(wc, WS_CLOSE, payload, 2 + n);
+    send_control(wc, WS_CLOSE, payload, n);
     conn_hold_timeout(&wc->base, CLOSE_WAIT);
 }
 
@@ -263,38 +261,10 @@ static void on_drain(struct conn *c)
 
 /* ==== The opening handshake (RFC 6455 §4.2) ==== */
 
-/* §4.2.1's checks on the client's handshake. Returns 0 when it is a valid
- * WebSocket opening handshake, else the status to answer (400, or 426 for a
- * version we do not speak) with *why saying what is wrong. */
-static int handshake_check(const struct http_request *req, const struct http_header **key,
-                           const char **why)
-{
-    const struct http_header *version;
-    *why = NULL;
-    if (!req_method_is(req, "GET"))
-        *why = "the opening handshake is a GET (RFC 6455 4.1)";
-    else if (req->version_minor < 1)
-        *why = "the opening handshake needs HTTP/1.1 (RFC 6455 4.1)";
-    /* Tokens, compared case-insensitively in comma-separated lists: a
-     * browser sends "Connection: keep-alive, Upgrade" (RFC 9110 §7.6.1). */
-    else if (!http_header_has_token(req, "Upgrade", "websocket"))
-        *why = "Upgrade: websocket is missing";
-    else if (!http_header_has_token(req, "Connection", "Upgrade"))
-        *why = "Connection: Upgrade is missing";
-    else if (http_header_count(req, "Sec-WebSocket-Key", key) != 1 ||
-             !ws_key_valid((*key)->value, (*key)->value_len))
-        *why = "Sec-WebSocket-Key must be one base64 value of 16 bytes";
-    else if (http_header_count(req, "Sec-WebSocket-Version", &version) != 1)
-        *why = "Sec-WebSocket-Version: 13 is missing";
-    else if (version->value_len != 2 || memcmp(version->value, "13", 2) != 0)
-        return 426;                     /* §4.4: say which version we speak */
-    return *why ? 400 : 0;
-}
-
 /* Answer 101 and become a WebSocket connection (§4.2.2): the accept key
  * proves we read this client's key, and the extension line names the
  * permessage-deflate offer we took, if any (RFC 7692 §5); after the empty
- * line, frames. */
+ * line of ws_upgrade_head, frames. */
 static void accept_upgrade(struct ws_conn *wc, const struct http_request *req,
                            const struct http_header *key, int has_since, uint64_t since)
 {
@@ -304,12 +274,8 @@ static void accept_upgrade(struct ws_conn *wc, const struct http_request *req,
     ws_deflate_negotiate(req, &wc->deflate);
     wc->msg.no_context = wc->deflate.client_no_context;
     ws_deflate_answer(&wc->deflate, extension, sizeof extension);
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 101 Switching Protocols\r\n"
-                     "Upgrade: websocket\r\n"
-                     "Connection: Upgrade\r\n"
-                     "Sec-WebSocket-Accept: %s\r\n"
-                     "%s\r\n", accept, extension);
+    int n = ws_upgrade_head(head, sizeof head, accept, extension);
+    assert(n > 0);                        /* 160 bytes of extension at most: it fits */
     conn_send(c, head, (size_t)n);
     conn_upgrade(c);                      /* every later byte goes to on_data */
     server_log(c->srv, "fd %d GET /ws -> 101%s", c->fd, wc->deflate.on ? ", deflate" : "");
@@ -322,8 +288,9 @@ static void accept_upgrade(struct ws_conn *wc, const struct http_request *req,
     conn_hold_timeout(c, ping_interval);
 }
 
-/* GET /ws: check the handshake and upgrade, or refuse it. Returns 0 for any
- * other path, so core answers it. */
+/* GET /ws: check the handshake against every rule of §4.2.1
+ * (ws_upgrade_check) and upgrade, or refuse it. Returns 0 for any other
+ * path, so core answers it. */
 static int on_request(struct conn *c, const struct http_request *req, const char *body)
 {
     (void)body;
@@ -331,47 +298,24 @@ static int on_request(struct conn *c, const struct http_request *req, const char
 
     const struct http_header *key = NULL;
     const char *why;
-    int status = handshake_check(req, &key, &why);
-    if (status == 426) {
-        static const char answer[] = "{\"error\":\"this server speaks WebSocket version 13\","
-                                     "\"status\":426}\n";
-        conn_respond(c, 426, "application/json", "Sec-WebSocket-Version: 13\r\n",
-                     answer, sizeof answer - 1);
-        return 1;
-    }
-    if (status) {
+    static const char v13[] = "{\"error\":\"this server speaks WebSocket version 13\","
+                              "\"status\":426}\n";
+    int status = ws_upgrade_check(req, &key, &why);
+    if (status == 426)                    /* §4.4: the answer names the version we speak */
+        conn_respond(c, 426, "application/json", "Sec-WebSocket-Version: 13\r\n", v13,
+                     sizeof v13 - 1);
+    else if (status)
         conn_error(c, status, why, 0);
-        return 1;
-    }
+    if (status) return 1;
 
-    uint64_t since = 0, first;
-    int has_since = server_query_since(req, &since);
-    if (has_since < 0) {
-        conn_error(c, 400, "since must be a number: the id of the last event you have", 0);
-        return 1;
-    }
-    if (has_since && feed_since(&c->srv->feed, since, &first) == FEED_AHEAD) {
-        char answer[160];                 /* a client from before a restart: start over */
-        int n = snprintf(answer, sizeof answer,
-                         "{\"error\":\"since is ahead of the newest event\",\"status\":400,"
-                         "\"newest\":%llu}\n", (unsigned long long)feed_newest(&c->srv->feed));
-        conn_respond(c, 400, "application/json", "Cache-Control: no-store\r\n", answer, (size_t)n);
-        return 1;
-    }
+    uint64_t since = 0;
+    int has_since = conn_read_since(c, req, &since);   /* a bad or future cursor: 400 */
+    if (has_since < 0) return 1;
     accept_upgrade((struct ws_conn *)c, req, key, has_since, since);
     return 1;
 }
 
 /* ==== Receiving frames ==== */
-
-/* §7.4: may a close frame carry this code? 1000-1003 and 1007-1014 are
- * defined (1004 is reserved, 1005 and 1006 are never sent, 1015 is
- * TLS-only); 3000-4999 belong to libraries and applications. */
-static int close_code_valid(unsigned code)
-{
-    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
-           (code >= 3000 && code <= 4999);
-}
 
 /* The rules a frame header must follow here (RFC 6455 §5). Returns 0, or
  * the status to close with (*why says which rule was broken). */
@@ -411,20 +355,18 @@ static void on_close_frame(struct ws_conn *wc, const unsigned char *p, size_t n)
         ws_finish(wc);
         return;
     }
-    unsigned code = n >= 2 ? (unsigned)p[0] << 8 | p[1] : WS_NORMAL;
-    if (n == 1) {
-        ws_close(wc, WS_PROTOCOL_ERROR, "a close payload of 1 byte (5.5.1)");
-    } else if (n >= 2 && !close_code_valid(code)) {
-        ws_close(wc, WS_PROTOCOL_ERROR, "invalid close code (7.4)");
-    } else if (n > 2 && !utf8_valid(p + 2, n - 2)) {
-        ws_close(wc, WS_PROTOCOL_ERROR, "close reason is not UTF-8 (5.5.1)");
+    unsigned code;
+    const char *why;
+    if (ws_close_parse(p, n, &code, &why) < 0) {   /* 1 byte, a bad code, a reason not UTF-8 */
+        ws_close(wc, WS_PROTOCOL_ERROR, why);
     } else {
         /* §5.5.1: answer with a close of our own, echoing the code; an empty
          * close (no code, which reports as 1005) is answered 1000. */
-        unsigned char echo[2] = {(unsigned char)(code >> 8), (unsigned char)code};
+        unsigned char echo[WS_MAX_CONTROL];
         wc->state = WS_CLOSING;
         unsubscribe(wc);
-        send_control(wc, WS_CLOSE, echo, 2);
+        size_t len = ws_close_payload(echo, code == WS_NO_STATUS ? WS_NORMAL : code, "");
+        send_control(wc, WS_CLOSE, echo, len);
     }
     ws_finish(wc);
 }
@@ -612,17 +554,14 @@ static void on_shutdown(struct conn *c)
 /* -m BYTES: the largest message; -i SECONDS: the ping interval. */
 static int on_flag(int flag, const char *value)
 {
-    char *end;
     if (flag == 'm') {
-        unsigned long long v = strtoull(value, &end, 10);
-        if (end == value || *end || v < 1 || v > (1ull << 30)) {
-            fprintf(stderr, "-m: '%s' is not a size from 1 to 1073741824 bytes\n", value);
-            return -1;
-        }
+        long long v = server_flag_number('m', value, 1, 1LL << 30);
+        if (v < 0) return -1;
         max_message = (size_t)v;
         return 0;
     }
     if (flag == 'i') {
+        char *end;
         double v = strtod(value, &end);
         if (end == value || *end || !(v >= 0.01 && v <= 86400)) {
             fprintf(stderr, "-i: '%s' is not a number of seconds from 0.01 to 86400\n", value);

@@ -58,7 +58,7 @@ QUESTIONS = [
     ("sse_cpu_vs_baseline", "SSE's server CPU per delivery divided by the baseline's, 1000 clients x 200 events/s",
      ratio(field("sse", 1000, 200, lambda r: r["server_cpu_us_per_delivery"]),
            field("baseline", 1000, 200, lambda r: r["server_cpu_us_per_delivery"])), 0.05),
-    # Choosing: the answers the lesson argues for (DESIGN.md's study note).
+    # Choosing: the answers the lesson argues for (docs/DESIGN.md's study note).
     ("chat", "a chat room where everyone types", "websocket", "name"),
     ("prices", "live prices pushed to 10 000 browsers that never send anything back", "sse", "name"),
     ("strict_proxy", "news within a second, through a proxy that lets only plain, short HTTP requests through", "longpoll", "name"),

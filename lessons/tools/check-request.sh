@@ -10,10 +10,22 @@
 set -u
 cd "$(dirname "$0")/../.."
 script=$1
-srv_bin=${RTLAB_BIN:-bin}/polling
-[ -x "$srv_bin" ] || srv_bin=bin/polling
-if [ ! -x "$srv_bin" ]; then
-    make --no-print-directory bin/polling >/dev/null 2>&1 || { echo "  FAIL  could not build bin/polling"; exit 2; }
+# The server that hears your bytes is the project's own bin/polling, built
+# here from the project's parser (with B and BIN said outright: the grader's
+# own BIN, in the environment, has no rule for it). In a handout tree
+# core/http.c is the lesson's starter too; then the server is the lesson's
+# build, with the parser you wrote ($BIN/polling, built by lessons/grade.sh).
+if grep -q 'TODO(student)' core/http.c 2>/dev/null && [ -n "${BIN:-}" ]; then
+    srv_bin=$BIN/polling
+    [ -x "$srv_bin" ] || { echo "  FAIL  $srv_bin was not built (make lesson N=01 builds it)"; exit 2; }
+else
+    srv_bin=bin/polling
+    make --no-print-directory SAN= B=build/release BIN=bin bin/polling >/dev/null 2>"${TMPDIR:-/tmp}/rtlab-polling-build.$$" || {
+        echo "  FAIL  could not build bin/polling: $(grep -m1 -E 'error|No rule' "${TMPDIR:-/tmp}/rtlab-polling-build.$$")"
+        rm -f "${TMPDIR:-/tmp}/rtlab-polling-build.$$"
+        exit 2
+    }
+    rm -f "${TMPDIR:-/tmp}/rtlab-polling-build.$$"
 fi
 command -v python3 >/dev/null || { echo "  FAIL  python3 is needed to send raw bytes (scripts/deps.sh test)"; exit 2; }
 
@@ -27,7 +39,10 @@ for _ in $(seq 50); do
     [ -n "$port" ] && break
     sleep 0.1
 done
-[ -n "$port" ] || { echo "  FAIL  bin/polling did not start"; exit 2; }
+if [ -z "$port" ]; then
+    echo "  FAIL  $srv_bin did not start; it said: $(head -3 "$tmp/server.out" | tr '\n' ' ')"
+    exit 2
+fi
 
 timeout 5 sh "$script" >"$tmp/request.bin" 2>"$tmp/request.err"
 python3 - "$port" "$tmp/request.bin" <<'PY'
@@ -47,6 +62,34 @@ def check(ok, text, hint=""):
 if not check(len(sent) > 0, "request.sh prints the bytes of your requests",
              "it printed nothing yet: write the printf lines"):
     sys.exit(1)
+
+def bare_lf_line(data):
+    """The first line of the requests that ends in a bare LF, or None. Heads
+    are read the server's way: lines up to an empty one, then a body of
+    Content-Length bytes."""
+    pos = 0
+    while pos < len(data):
+        length = 0
+        while True:
+            nl = data.find(b"\n", pos)
+            if nl < 0:
+                return None
+            line, pos = data[pos:nl + 1], nl + 1
+            if not line.endswith(b"\r\n"):
+                return line
+            if line == b"\r\n":
+                break
+            name, _, value = line[:-2].partition(b":")
+            if name.strip().lower() == b"content-length" and value.strip().isdigit():
+                length = int(value.strip())
+        pos += length
+    return None
+
+lf = bare_lf_line(sent)
+check(lf is None,
+      "every line of your requests ends in CRLF (\\r\\n), as RFC 9112 §2.2 asks of a sender",
+      "this line ends in a bare \\n: %s (printf needs \\r\\n; our server forgives it, others do not)"
+      % repr(lf)[1:] if lf is not None else "")
 
 s = socket.create_connection(("127.0.0.1", port), timeout=5)
 s.sendall(sent)

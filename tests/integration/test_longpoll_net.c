@@ -99,6 +99,99 @@ START_TEST(one_publish_wakes_all)
 }
 END_TEST
 
+/* The same bytes as a fast reader's, or a message saying where they part. */
+static void same_answer(const char *got, size_t len, const char *want, size_t want_len, int i)
+{
+    size_t at = 0;
+    while (at < len && at < want_len && got[at] == want[at]) at++;
+    ck_assert_msg(len == want_len && at == len,
+                  "answer %d to the slow reader differs from byte %zu on (%zu bytes, want %zu)",
+                  i, at, len, want_len);
+}
+
+/* A slow reader parked beside a fast one: both are woken by one publish;
+ * then 23 more polls pipelined behind (each with news, so answered at once,
+ * ~6 MB in all) fill the server's socket to the slow reader, which reads
+ * nothing until the writes stall, then everything. Every answer arrives
+ * whole and in order, the fast poller never waits for the slow one. */
+START_TEST(slow_reader_parked_and_pipelined)
+{
+    static const char *const args[] = {"-t", "0", "-b", "64", NULL};
+    ck_assert_msg(server_start(&srv, "longpoll", args) == 0, "bin/longpoll did not start");
+    enum { EVENTS = 16, SIZE = 32000, ANSWERS = 24 };
+    char *data = malloc(SIZE + 1);
+    ck_assert_ptr_nonnull(data);
+    for (int e = 0; e < EVENTS - 1; e++) {
+        memset(data, 'a' + e, SIZE);
+        data[SIZE] = '\0';
+        ck_assert_int_eq(publish_event(srv.port, data), e + 1);
+    }
+    static const char park_req[] = "GET /poll?since=15&timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n";
+    static const char all_req[] = "GET /poll?since=0&timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n";
+    int slow = net_connect_slow_reader(srv.port, 4096);
+    ck_assert_int_ge(slow, 0);
+    ck_assert_int_eq(send_all(slow, park_req, strlen(park_req)), 0);
+    for (int i = 1; i < ANSWERS; i++) ck_assert_int_eq(send_all(slow, all_req, strlen(all_req)), 0);
+    int fast = send_request(park_req);
+    wait_subscribers(2);
+    long base = stats_field(srv.port, "bytes_out");
+    memset(data, 'p', SIZE);
+    ck_assert_int_eq(publish_event(srv.port, data), EVENTS);
+    free(data);
+    char *first, *all;
+    size_t first_len, all_len;
+    ck_assert_int_eq(read_big_reply(fast, &first, &first_len, 3000), 200);   /* woken at once */
+    close(fast);
+    int again = send_request(all_req);
+    ck_assert_int_eq(read_big_reply(again, &all, &all_len, 3000), 200);
+    close(again);
+    long sent = wait_writes_stall(srv.port, base, (long)((ANSWERS - 1) * all_len + first_len), 5000);
+    ck_assert_msg(sent > 0, "the server's socket to the slow reader never filled: no partial write to test");
+    for (int i = 0; i < ANSWERS; i++) {
+        char *got;
+        size_t len;
+        ck_assert_msg(read_big_reply(slow, &got, &len, 5000) == 200,
+                      "answer %d of %d to the slow reader did not arrive whole", i + 1, ANSWERS);
+        if (i == 0) same_answer(got, len, first, first_len, i + 1);
+        else same_answer(got, len, all, all_len, i + 1);
+        free(got);
+    }
+    free(first);
+    free(all);
+    close(slow);
+    ck_assert_int_eq(server_stop(&srv), 0);
+}
+END_TEST
+
+/* Pollers leaving the parked list from its far end and its middle: the
+ * rest are still on it, and one publish wakes every one of them. */
+START_TEST(pollers_leave_in_any_order)
+{
+    enum { N = 5 };
+    int fds[N];
+    start();
+    for (int i = 0; i < N; i++) {
+        fds[i] = send_request("GET /poll?since=0&timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n");
+        wait_subscribers(i + 1);                   /* parked in this order */
+    }
+    close(fds[0]);                                 /* the first parked */
+    wait_subscribers(N - 1);
+    close(fds[2]);                                 /* one in the middle */
+    wait_subscribers(N - 2);
+    close(fds[N - 1]);                             /* the last parked */
+    wait_subscribers(N - 3);
+    publish_event(srv.port, "left");
+    for (int i = 1; i < N - 1; i++) {
+        if (i == 2) continue;
+        ck_assert_msg(read_reply(fds[i], &reply, 3000) == 200, "poller %d was not woken", i);
+        ck_assert_str_eq(reply.body, "{\"next\":1,\"events\":[{\"id\":1,\"data\":\"left\"}]}\n");
+        close(fds[i]);
+    }
+    wait_subscribers(0);
+    ck_assert_int_eq(server_stop(&srv), 0);
+}
+END_TEST
+
 /* Nothing published: the poll is answered empty at its timeout, not before. */
 START_TEST(timeout_answers_empty)
 {
@@ -191,6 +284,8 @@ static Suite *longpoll_suite(void)
     tcase_add_test(t, one_publish_wakes_all);
     tcase_add_test(t, timeout_answers_empty);
     tcase_add_test(t, disconnect_while_parked_is_freed);
+    tcase_add_test(t, pollers_leave_in_any_order);
+    tcase_add_test(t, slow_reader_parked_and_pipelined);
     tcase_add_test(t, pipelined_polls_in_order);
     tcase_add_test(t, bad_parameters_are_400);
     tcase_add_test(t, shutdown_answers_parked);

@@ -333,6 +333,60 @@ START_TEST(slow_client_delays_nobody)
 }
 END_TEST
 
+/* A slow reader: 24 big answers pipelined to a client that reads nothing
+ * until the server's socket to it is full (its writes came back partial,
+ * then EAGAIN), then reads everything. Each answer arrives whole, once and
+ * in order, byte for byte the answer a fast reader gets, and a client
+ * beside it is answered at once meanwhile. */
+START_TEST(slow_reader_gets_every_byte)
+{
+    static const char *const args[] = {"-t", "0", "-b", "64", NULL};
+    start(args);
+    enum { EVENTS = 16, SIZE = 32000, ANSWERS = 24 };  /* ~6 MB: more than loopback buffers hold */
+    char *data = malloc(SIZE + 1);
+    ck_assert_ptr_nonnull(data);
+    for (int e = 0; e < EVENTS; e++) {
+        memset(data, 'a' + e, SIZE);
+        data[SIZE] = '\0';
+        ck_assert_int_eq(publish_event(srv.port, data), e + 1);
+    }
+    free(data);
+    static const char poll[] = "GET /poll?since=0 HTTP/1.1\r\nHost: t\r\n\r\n";
+    /* the answer, as a fast reader gets it */
+    int fast = tcp_connect(srv.port);
+    ck_assert_int_eq(send_all(fast, poll, strlen(poll)), 0);
+    char *want;
+    size_t want_len;
+    ck_assert_int_eq(read_big_reply(fast, &want, &want_len, 5000), 200);
+    close(fast);
+    ck_assert_uint_gt(want_len, 100000);             /* a big answer (a batch may be capped) */
+
+    long base = stats_field(srv.port, "bytes_out");
+    int slow = net_connect_slow_reader(srv.port, 4096);
+    ck_assert_int_ge(slow, 0);
+    for (int i = 0; i < ANSWERS; i++) ck_assert_int_eq(send_all(slow, poll, strlen(poll)), 0);
+    long sent = wait_writes_stall(srv.port, base, (long)(ANSWERS * want_len), 5000);
+    ck_assert_msg(sent > 0, "the server's socket to the slow reader never filled: no partial write to test");
+    ck_assert_int_eq(ask("GET /poll?since=16 HTTP/1.1\r\nHost: t\r\n\r\n"), 200);   /* nobody waits */
+    for (int i = 0; i < ANSWERS; i++) {
+        char *got;
+        size_t len;
+        ck_assert_msg(read_big_reply(slow, &got, &len, 5000) == 200,
+                      "answer %d of %d to the slow reader did not arrive whole (the connection closed, or bytes are missing)",
+                      i + 1, ANSWERS);
+        size_t at = 0;
+        while (at < len && at < want_len && got[at] == want[at]) at++;
+        ck_assert_msg(len == want_len && at == len,
+                      "answer %d to the slow reader differs from byte %zu on (%zu bytes, want %zu): bytes sent twice or lost after a partial write",
+                      i + 1, at, len, want_len);
+        free(got);
+    }
+    free(want);
+    close(slow);
+    stop();
+}
+END_TEST
+
 /* SIGTERM ends the server with status 0 even with clients connected. */
 START_TEST(sigterm_exits_cleanly)
 {
@@ -398,6 +452,7 @@ static Suite *polling_suite(void)
     tcase_add_test(t, stats_counts);
     tcase_add_test(t, ticker_publishes);
     tcase_add_test(t, slow_client_delays_nobody);
+    tcase_add_test(t, slow_reader_gets_every_byte);
     tcase_add_test(t, sigterm_exits_cleanly);
     tcase_add_test(t, connection_close_honoured);
     tcase_add_test(t, default_web_root_from_any_directory);

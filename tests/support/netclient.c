@@ -279,3 +279,77 @@ long stats_field(int port, const char *field)
     const char *p = strstr(r.body, key);
     return p ? atol(p + strlen(key)) : -1;
 }
+
+/* ==== Slow readers ==== */
+
+int net_connect_slow_reader(int port, int rcvbuf)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+long wait_writes_stall(int port, long base, long total, int timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    long last = stats_field(port, "bytes_out");
+    while (now_ms() < deadline) {
+        usleep(30000);
+        long now = stats_field(port, "bytes_out");
+        if (now < 0) return -1;
+        if (now - base >= total) return -1;            /* it all went: nothing partial */
+        if (now - last < 2048) return now - base;      /* only /stats answers moved */
+        last = now;
+    }
+    return -1;
+}
+
+int read_big_reply(int fd, char **body, size_t *len, int timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    size_t cap = 1 << 16, have = 0;
+    char *buf = malloc(cap + 1);
+    if (!buf) return -1;
+    long head_end = -1, want = -1;
+    int status = -1;
+    for (;;) {
+        if (head_end < 0) {
+            buf[have] = '\0';
+            char *e = strstr(buf, "\r\n\r\n");
+            if (e) {
+                head_end = e + 4 - buf;
+                char *cl = strcasestr(buf, "\r\nContent-Length:");
+                if (!cl || cl > e || sscanf(buf, "HTTP/1.1 %d", &status) != 1) break;
+                want = head_end + atol(cl + 17);
+            }
+        }
+        if (want >= 0 && have >= (size_t)want) {
+            memmove(buf, buf + head_end, have - (size_t)head_end);
+            *len = have - (size_t)head_end;
+            buf[*len] = '\0';
+            *body = buf;
+            return status;
+        }
+        if (have == cap) {
+            char *bigger = realloc(buf, 2 * cap + 1);
+            if (!bigger) break;
+            buf = bigger;
+            cap *= 2;
+        }
+        size_t room = cap - have;
+        if (want >= 0 && (size_t)want - have < room) room = (size_t)want - have;   /* never past it */
+        if (!wait_readable(fd, deadline)) break;
+        ssize_t n = read(fd, buf + have, room);
+        if (n <= 0) break;
+        have += (size_t)n;
+    }
+    free(buf);
+    return -1;
+}

@@ -59,4 +59,21 @@ long publish_event(int port, const char *data);
 /* GET /stats and the value of one numeric field in it, or -1. */
 long stats_field(int port, const char *field);
 
+/* ==== Slow readers: make the server's writes come back partial ==== */
+
+/* Connect with a receive buffer of rcvbuf bytes, set before connect so the
+ * window is small from the first byte: a client that reads nothing for a
+ * while fills the server's socket, and its writes come back partial, then
+ * EAGAIN. -1 on failure. */
+int net_connect_slow_reader(int port, int rcvbuf);
+/* Wait (at most timeout_ms) until the server's bytes_out stops growing
+ * while fewer than `total` bytes since `base` have gone: its socket to a
+ * slow reader is full. Returns the bytes written so far (since base), or -1
+ * when everything went at once (nothing was ever partial). */
+long wait_writes_stall(int port, long base, long total, int timeout_ms);
+/* Read one answer whose body may be of any size into a malloc'd buffer the
+ * caller frees (*body, NUL-terminated; *len its length). Returns the status,
+ * or -1 when it did not arrive whole within timeout_ms. */
+int read_big_reply(int fd, char **body, size_t *len, int timeout_ms);
+
 #endif

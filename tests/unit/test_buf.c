@@ -32,6 +32,70 @@ START_TEST(buf_empty_holds_nothing)
 }
 END_TEST
 
+/* A buffer grows by doubling, starting at 512 bytes: 100 000 bytes appended
+ * one at a time (a request trickling in) cost at most a dozen distinct
+ * sizes, not one realloc per byte. */
+START_TEST(buf_grows_by_doubling)
+{
+    struct buf b = {0};
+    buf_append(&b, "x", 1);
+    ck_assert_uint_ge(b.cap, 512);
+    size_t last = b.cap;
+    int sizes = 1;
+    for (int i = 1; i < 100000; i++) {
+        buf_append(&b, "x", 1);
+        if (b.cap != last) {
+            ck_assert_msg(b.cap >= 2 * last, "grew from %zu to %zu bytes: not doubling", last, b.cap);
+            last = b.cap;
+            sizes++;
+        }
+    }
+    ck_assert_uint_eq(b.len, 100000);
+    ck_assert_int_le(sizes, 12);
+    buf_free(&b);
+}
+END_TEST
+
+/* One append far larger than the storage grows it until everything fits
+ * (ASan checks nothing is written past the end), and keeps what was there. */
+START_TEST(buf_big_append_fits)
+{
+    struct buf b = {0};
+    buf_append(&b, "head:", 5);
+    enum { BIG = 20000 };
+    char *big = malloc(BIG);
+    ck_assert_ptr_nonnull(big);
+    for (int i = 0; i < BIG; i++) big[i] = (char)('a' + i % 26);
+    buf_append(&b, big, BIG);
+    ck_assert_uint_eq(b.len, 5 + BIG);
+    ck_assert_uint_ge(b.cap, b.len);
+    ck_assert(memcmp(b.data, "head:", 5) == 0);
+    ck_assert(memcmp(b.data + 5, big, BIG) == 0);
+    free(big);
+    buf_free(&b);
+}
+END_TEST
+
+/* Consuming the front of a full buffer moves exactly what is left, and
+ * reads nothing past it (ASan checks: the storage ends right there). */
+START_TEST(buf_consume_from_a_full_buffer)
+{
+    struct buf b = {0};
+    char block[512];
+    for (int i = 0; i < 512; i++) block[i] = (char)('A' + i % 26);
+    buf_append(&b, block, sizeof block);
+    while (b.len < b.cap) buf_append(&b, "z", 1);     /* full to the last byte */
+    size_t len = b.len;
+    buf_consume(&b, 100);
+    ck_assert_uint_eq(b.len, len - 100);
+    ck_assert(memcmp(b.data, block + 100, 412) == 0);
+    buf_consume(&b, 1);
+    ck_assert_uint_eq(b.len, len - 101);
+    ck_assert_int_eq(b.data[0], block[101]);
+    buf_free(&b);
+}
+END_TEST
+
 /* One chunk queued on two queues is one allocation with three owners, and
  * lives until the last of them lets go. */
 START_TEST(chunk_is_shared_not_copied)
@@ -92,6 +156,14 @@ START_TEST(partial_write_keeps_the_rest)
     ck_assert_int_gt(w, 0);
     ck_assert_int_lt(w, N * SIZE);                   /* the socket took only part */
     ck_assert_uint_eq(outq_bytes(&q), (size_t)(N * SIZE - w));
+    /* The socket is full now: writing again meets EAGAIN, which is no
+     * error (0 bytes, or the few the socket found room for), never -1. */
+    for (int again = 0; again < 3; again++) {
+        ssize_t more = outq_write(&q, sv[0]);
+        ck_assert_msg(more >= 0, "outq_write on a full socket gave %zd: EAGAIN is no error", more);
+        w += more;
+        ck_assert_uint_eq(outq_bytes(&q), (size_t)(N * SIZE - w));
+    }
     char *got = malloc(N * SIZE);
     size_t have = 0;
     while (outq_bytes(&q) > 0 || have < (size_t)(N * SIZE)) {
@@ -100,7 +172,10 @@ START_TEST(partial_write_keeps_the_rest)
         have += (size_t)r;
         ck_assert_int_ge(outq_write(&q, sv[0]), 0);
     }
-    for (int i = 0; i < N; i++) ck_assert_int_eq(got[i * SIZE + SIZE - 1], 'a' + i % 26);
+    ck_assert_uint_eq(have, (size_t)(N * SIZE));
+    for (int i = 0; i < N * SIZE; i++)              /* every byte once, in order */
+        ck_assert_msg(got[i] == 'a' + i / SIZE % 26, "byte %d is '%c', want '%c'",
+                      i, got[i], 'a' + i / SIZE % 26);
     ck_assert_ptr_null(q.segs);                      /* drained: nothing held */
     free(got);
     close(sv[0]);
@@ -129,6 +204,9 @@ int main(void)
     Suite *s = suite_create("buf");
     TCase *t = tcase_create("buffers and queues");
     tcase_add_test(t, buf_empty_holds_nothing);
+    tcase_add_test(t, buf_grows_by_doubling);
+    tcase_add_test(t, buf_big_append_fits);
+    tcase_add_test(t, buf_consume_from_a_full_buffer);
     tcase_add_test(t, chunk_is_shared_not_copied);
     tcase_add_test(t, copies_coalesce_shared_untouched);
     tcase_add_test(t, partial_write_keeps_the_rest);

@@ -159,6 +159,40 @@ START_TEST(out_of_range_is_counted)
 }
 END_TEST
 
+/* The edges of the range belong to it: exactly HIST_MIN_NS is not under,
+ * exactly HIST_MAX_NS is not over; one nanosecond beyond either is. */
+START_TEST(range_edges_are_inside)
+{
+    struct histogram h;
+    hist_init(&h);
+    hist_record(&h, HIST_MIN_NS);
+    hist_record(&h, HIST_MAX_NS);
+    ck_assert_uint_eq(h.under, 0);
+    ck_assert_uint_eq(h.over, 0);
+    hist_record(&h, HIST_MIN_NS - 1);
+    hist_record(&h, HIST_MAX_NS + 1);
+    ck_assert_uint_eq(h.under, 1);
+    ck_assert_uint_eq(h.over, 1);
+}
+END_TEST
+
+/* The rank of a percentile is rounded up, never down: of 1, 10 and 100 ms,
+ * p34 and p50 are the second value (rank ceil(1.02) = ceil(1.5) = 2), p67
+ * the third (ceil(2.01) = 3), p33 the first (ceil(0.99) = 1). */
+START_TEST(rank_is_rounded_up)
+{
+    struct histogram h;
+    hist_init(&h);
+    hist_record(&h, 1000000);
+    hist_record(&h, 10000000);
+    hist_record(&h, 100000000);
+    assert_close(hist_percentile(&h, 33), 1000000, "p33");
+    assert_close(hist_percentile(&h, 34), 10000000, "p34");
+    assert_close(hist_percentile(&h, 50), 10000000, "p50");
+    assert_close(hist_percentile(&h, 67), 100000000, "p67");
+}
+END_TEST
+
 /* Merging two histograms equals recording everything into one. */
 START_TEST(merge_equals_one_histogram)
 {
@@ -198,6 +232,8 @@ static Suite *histogram_suite(void)
     tcase_add_test(tc, uniform_known_percentiles);
     tcase_add_test(tc, random_samples_within_error);
     tcase_add_test(tc, tail_is_not_hidden);
+    tcase_add_test(tc, range_edges_are_inside);
+    tcase_add_test(tc, rank_is_rounded_up);
     tcase_add_test(tc, out_of_range_is_counted);
     tcase_add_test(tc, merge_equals_one_histogram);
     tcase_add_test(tc, empty_answers_zero);

@@ -346,6 +346,40 @@ START_TEST(bad_requests)
 }
 END_TEST
 
+/* ==== Refused at once ==== */
+
+/* Request lines that break a rule at their very last byte: the parser must
+ * refuse each as soon as that byte arrives, not wait for more (a server
+ * that waits lets a broken client hold the connection). */
+static const struct bad_case refused_at_once_cases[] = {
+    { BYTES(" "), 400 },                         /* an empty method */
+    { BYTES("GE\x01"), 400 },                    /* a byte no method holds */
+    { BYTES("GET\t"), 400 },
+    { BYTES("GET  "), 400 },                     /* an empty target */
+    { BYTES("GET /a\x7f"), 400 },                /* a byte no target holds */
+    { BYTES("GET /\x01"), 400 },
+    { BYTES("GET / X"), 400 },                   /* the version, at its first byte */
+    { BYTES("GET / h"), 400 },                   /* "HTTP" is case-sensitive */
+    { BYTES("GET / HTTP-"), 400 },
+    { BYTES("GET / HTTP/x"), 400 },
+    { BYTES("GET / HTTP/1,"), 400 },
+    { BYTES("GET / HTTP/1.x"), 400 },
+    { BYTES("GET / HTTP/1.1x"), 400 },           /* the line must end right there */
+    { BYTES("GET / HTTP/1.1 "), 400 },
+    { BYTES("GET / HTTP/1.2\n"), 505 },          /* well-formed, not ours */
+    { BYTES("GET / HTTP/2.0\r\n"), 505 },
+};
+
+/* Each request line that breaks a rule at its last byte is refused the
+ * moment that byte arrives: every byte is judged as it comes, whole, byte
+ * by byte and split anywhere. */
+START_TEST(refused_at_once)
+{
+    const struct bad_case *tc = &refused_at_once_cases[_i];
+    feed_all_ways(tc->input, tc->len, -1, tc->status);
+}
+END_TEST
+
 /* ==== Size limits ==== */
 
 /* A target of exactly HTTP_MAX_TARGET bytes is served; one byte more is 414. */
@@ -792,6 +826,7 @@ static Suite *http_suite(void)
     tcase_add_loop_test(parse, valid_requests, 0, COUNT(valid_cases));
     tcase_add_test(parse, fields_point_into_the_buffer);
     tcase_add_loop_test(parse, bad_requests, 0, COUNT(bad_cases));
+    tcase_add_loop_test(parse, refused_at_once, 0, COUNT(refused_at_once_cases));
     tcase_add_test(parse, target_limit);
     tcase_add_test(parse, target_limit_before_the_line_ends);
     tcase_add_test(parse, head_limit);
