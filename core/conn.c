@@ -141,7 +141,8 @@ void conn_close(struct conn *c)
     c->state = CONN_CLOSED;                  /* first, so on_close cannot recurse */
     if (s->tech->on_close && (was == CONN_HELD || was == CONN_UPGRADED || was == CONN_CLOSING))
         s->tech->on_close(c);
-    if (was == CONN_WAITING && s->redis) redis_feed_forget(s->redis, c);   /* its answer goes nowhere */
+    if (was == CONN_WAITING && c->mirror_wait) conn_mirror_forget(c);   /* waited for the mirror */
+    else if (was == CONN_WAITING && s->redis) redis_feed_forget(s->redis, c);   /* its answer goes nowhere */
     ev_io_stop(s->loop, &c->io);
     ev_timer_stop(s->loop, &c->timer);
     close(c->fd);

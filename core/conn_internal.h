@@ -27,6 +27,8 @@
  *   conn_check_stall             the stall rule (-S)
  *   conn_log_answer              the log line of an answer, with its request
  *   conn_read, conn_input        read the socket; use the bytes read
+ *   conn_mirror_wake, conn_mirror_expired, conn_mirror_forget
+ *                                requests waiting for the -R mirror (request.c)
  *   conn_on_io, conn_on_timeout  the libev callbacks of a connection's watchers
  *   endpoint_preflight, endpoint_publish, endpoint_stats, endpoint_static
  *                                the answers every server gives
@@ -52,6 +54,7 @@
 #define UPGRADED_INPUT_MAX (64u << 20)      /* safety net for an upgraded protocol's partial message */
 #define DEFAULT_OUT_CAP (1u << 20)
 #define READ_SIZE (64 * 1024)
+#define MIRROR_WAIT 1.0          /* s a -R request waits for the mirror to reach its cursor */
 
 /* ==== conn.c: a connection's life and its out queue ==== */
 
@@ -103,6 +106,22 @@ void conn_read(struct conn *c);
  * after an upgrade. Returns how many bytes were used; the caller keeps the
  * rest. May close c (then it returns len). */
 size_t conn_input(struct conn *c, const char *data, size_t len);
+
+/* With -R, a request whose cursor is ahead of this instance's mirror waits
+ * (CONN_WAITING, its bytes kept unread in c->in) until the mirror holds the
+ * cursor or MIRROR_WAIT passes; then it is routed again. */
+struct mirror_wait {
+    struct conn *conn;
+    uint64_t id;              /* the request's cursor: wake when the mirror holds it */
+};
+/* Before the loop sleeps: route again every waiting request whose cursor
+ * the mirror now holds. Cheap when none waits. */
+void conn_mirror_wake(struct server *s);
+/* The connection's timer fired while it waited: route it as it is now
+ * (a cursor still ahead is answered as after a restart). */
+void conn_mirror_expired(struct conn *c);
+/* c is closing while it waits: forget it. */
+void conn_mirror_forget(struct conn *c);
 
 /* ==== server.c: the callbacks of a connection's watchers ==== */
 

@@ -156,7 +156,7 @@ void endpoint_stats(struct conn *c)
         "\"requests\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu,\"events\":%llu,"
         "\"newest_id\":%llu,\"oldest_id\":%llu,\"deliveries\":%llu,\"drops\":%llu,"
         "\"subscribers\":%llu,\"errors\":%llu,\"empty_answers\":%llu,\"feed_bytes\":%zu,"
-        "\"feed_budget\":%zu,\"queued_bytes\":%zu,\"uptime_s\":%.3f%s}\n",
+        "\"feed_budget\":%zu,\"queued_bytes\":%zu,\"mirror_waiting\":%zu,\"uptime_s\":%.3f%s}\n",
         s->tech->name, (unsigned long long)st->connections_open,
         (unsigned long long)st->connections_total, (unsigned long long)st->requests,
         (unsigned long long)st->bytes_in, (unsigned long long)st->bytes_out,
@@ -164,7 +164,7 @@ void endpoint_stats(struct conn *c)
         (unsigned long long)feed_oldest(&s->feed), (unsigned long long)st->deliveries,
         (unsigned long long)st->drops, (unsigned long long)st->subscribers,
         (unsigned long long)st->errors, (unsigned long long)st->empty_answers, s->feed.bytes,
-        s->feed.budget, queued, ev_now(s->loop) - s->started_at, redis);
+        s->feed.budget, queued, s->mirror_waiting, ev_now(s->loop) - s->started_at, redis);
     conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n", body, (size_t)n);
 }
 

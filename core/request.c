@@ -19,21 +19,109 @@
  *   - a half-closed client: EOF means no more requests; what was asked is
  *     still answered (conn_read hands it to conn_read_done);
  *   - input piling up behind a held request or an upgraded protocol's
- *     partial message (closed past HELD_INPUT_MAX, UPGRADED_INPUT_MAX).
+ *     partial message (closed past HELD_INPUT_MAX, UPGRADED_INPUT_MAX);
  *   - with -R, publishes pipelined behind one whose answer Redis owes: each
  *     is sent at once when nothing could answer it sooner
  *     (endpoint_publish_pipelines), so a publisher's POSTs are not served
- *     one Redis round trip each; any other request waits its turn.
+ *     one Redis round trip each; any other request waits its turn;
+ *   - with -R, a cursor fresh from another instance, ahead of this one's
+ *     mirror of the stream by the read lag: the request waits for the
+ *     mirror (mirror_defer), instead of being answered as a client from
+ *     before a restart (which would make it start over, or repeat events).
  */
 #include "conn_internal.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 /* Every read lands here first; only an incomplete request is copied into the
  * connection's own buffer, so idle connections hold no input memory. */
 static char read_buf[READ_SIZE];
+
+/* ==== Waiting for the mirror (-R) ==== */
+
+/* With -R every instance mirrors the one stream in Redis, each a little
+ * behind it: by the time the XREAD answer takes to arrive and be read. A
+ * client that moves from instance A to B (A stopped, a proxy's next try)
+ * brings a cursor A's mirror held, and B's may not hold it yet. Judged now,
+ * that cursor is "ahead of the newest event", the sign of a server restart:
+ * polls would answer 400 and the client start over, SSE would stream from
+ * B's newest and repeat events. It is not a restart: the ids come from one
+ * counter, and B's mirror reaches the cursor a moment later. So the request
+ * waits here, unrouted (its bytes stay in c->in), until the mirror holds
+ * the cursor or MIRROR_WAIT passes; only a cursor still ahead then (ahead
+ * of the stream itself: an id this stream never gave) is answered as
+ * before. Every technique's cursor is ?since=N or SSE's Last-Event-ID
+ * (WHATWG HTML §9.2.4), so this one check, before any technique sees the
+ * request, covers all four. */
+
+/* The cursor a GET/HEAD request carries, as the techniques read it:
+ * Last-Event-ID first, else ?since=N. Returns 1 and sets *id, or 0. */
+static int request_cursor(const struct http_request *req, uint64_t *id)
+{
+    if (!req_method_is(req, "GET") && !req_method_is(req, "HEAD")) return 0;
+    const struct http_header *h = http_header_get(req, "Last-Event-ID");
+    if (h && http_parse_uint(h->value, h->value_len, id) == 0) return 1;
+    return server_query_since(req, id) == 1;
+}
+
+/* Wait for the mirror when req's cursor is ahead of it (see above): c goes
+ * to CONN_WAITING with its timer at MIRROR_WAIT. Returns 1 when it waits
+ * (nothing answered: the caller must keep the request's bytes), else 0. */
+static int mirror_defer(struct conn *c, const struct http_request *req)
+{
+    struct server *s = c->srv;
+    uint64_t id;
+    if (!s->redis || c->mirror_wait == 2) return 0;   /* 2: waited already, judge it now */
+    if (!request_cursor(req, &id) || id <= feed_newest(&s->feed)) return 0;
+    if (s->mirror_waiting == s->mirror_waits_cap) {
+        size_t cap = s->mirror_waits_cap ? 2 * s->mirror_waits_cap : 16;
+        struct mirror_wait *w = realloc(s->mirror_waits, cap * sizeof *w);
+        if (!w) return 0;                             /* no memory: judged now, as before */
+        s->mirror_waits = w;
+        s->mirror_waits_cap = cap;
+    }
+    s->mirror_waits[s->mirror_waiting++] = (struct mirror_wait){c, id};
+    conn_wait(c);
+    c->mirror_wait = 1;
+    conn_arm(c, MIRROR_WAIT);
+    return 1;
+}
+
+/* Take c off the waiting list and route its request again, this pass. */
+static void mirror_resume(struct conn *c, int expired)
+{
+    conn_mirror_forget(c);
+    c->state = CONN_HEAD;
+    c->mirror_wait = expired ? 2 : 0;
+    ev_timer_stop(c->srv->loop, &c->timer);
+    c->pending_input = 1;                             /* conn_flush routes it */
+    conn_mark_dirty(c);
+}
+
+void conn_mirror_forget(struct conn *c)
+{
+    struct server *s = c->srv;
+    for (size_t i = 0; i < s->mirror_waiting; i++)
+        if (s->mirror_waits[i].conn == c) {
+            s->mirror_waits[i] = s->mirror_waits[--s->mirror_waiting];
+            return;
+        }
+}
+
+void conn_mirror_wake(struct server *s)
+{
+    uint64_t newest = feed_newest(&s->feed);
+    for (size_t i = 0; i < s->mirror_waiting;) {
+        struct conn *c = s->mirror_waits[i].conn;
+        if (s->mirror_waits[i].id <= newest) mirror_resume(c, 0);   /* replaces entry i */
+        else i++;
+    }
+}
+
+void conn_mirror_expired(struct conn *c) { mirror_resume(c, 1); }
 
 /* ==== Routing: one complete request to its answer ==== */
 
@@ -49,7 +137,8 @@ static int method_known(const struct http_request *req)
 }
 
 /* Answer one complete request: CORS preflight, the technique's endpoint,
- * then the endpoints every server has. */
+ * then the endpoints every server has. (A request that must wait for the
+ * mirror never gets here until it has: conn_input asks mirror_defer first.) */
 static void route(struct conn *c, const struct http_request *req, const char *body)
 {
     struct server *s = c->srv;
@@ -74,6 +163,7 @@ static void route(struct conn *c, const struct http_request *req, const char *bo
     else
         endpoint_static(c, req);
     c->routing = 0;
+    c->mirror_wait = 0;
     if (c->status) conn_log_answer(c, req, c->status);   /* a held request logs later */
 }
 
@@ -111,8 +201,9 @@ size_t conn_input(struct conn *c, const char *data, size_t len)
             return len;
         }
         if (len - used - (size_t)head < req.content_length) break;   /* body still coming */
-        s->stats.requests++;
         c->head_started = 0;
+        if (mirror_defer(c, &req)) break;                 /* waits for the mirror: kept */
+        s->stats.requests++;                              /* once, even if it waited */
         route(c, &req, data + used + head);
         used += (size_t)head + req.content_length;
         if (c->state == CONN_HEAD && outq_bytes(&c->out) > PIPELINE_HIGH_WATER) {

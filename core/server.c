@@ -65,6 +65,10 @@ void conn_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
     case CONN_UPGRADED:
         if (s->tech->on_timeout) s->tech->on_timeout(c);
         break;
+    case CONN_WAITING:                            /* -R: the mirror did not reach its cursor */
+        if (c->mirror_wait) conn_mirror_expired(c);
+        else conn_close(c);
+        break;
     default:                                      /* lingering close: enough waiting */
         conn_close(c);
     }
@@ -127,6 +131,7 @@ static void on_flush(struct ev_loop *loop, ev_prepare *w, int revents)
 {
     struct server *s = (struct server *)((char *)w - offsetof(struct server, flush));
     (void)revents;
+    if (s->mirror_waiting) conn_mirror_wake(s);  /* the mirror moved: their cursors now? */
     while (s->dirty) {
         struct conn *c = s->dirty;
         s->dirty = c->dirty_next;
@@ -400,6 +405,7 @@ int server_main(const struct technique *tech, int argc, char **argv)
 
     redis_feed_stop(s->redis);
     feed_free(&s->feed);
+    free(s->mirror_waits);
     server_log(s, "stopped");
     return 0;
 }

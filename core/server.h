@@ -82,7 +82,8 @@ enum conn_state {
     CONN_HELD,      /* the technique holds the request open (parked, streaming) */
     CONN_UPGRADED,  /* no longer HTTP: bytes go to technique->on_data */
     CONN_WAITING,   /* core holds the request while its answer is computed elsewhere
-                       (POST /publish waiting for Redis: conn_wait) */
+                       (POST /publish waiting for Redis: conn_wait), or until the
+                       -R mirror reaches the request's cursor */
     CONN_CLOSING,   /* the last answer is queued; close once it is written */
     CONN_CLOSED,    /* socket closed; freed once the current loop pass ends */
 };
@@ -90,6 +91,7 @@ enum conn_state {
 struct server;
 struct conn_file;
 struct redis_feed;
+struct mirror_wait;
 
 /* One client connection. A technique that keeps more per connection declares
  * its own struct with a `struct conn` as its first member and sets
@@ -110,6 +112,8 @@ struct conn {
     unsigned char read_done;  /* the peer sent its EOF: no more requests, but answers still go */
     unsigned char authorized; /* the request (or upgrade) carried the publish token, or none is set */
     unsigned char routing;    /* route() is answering a request: it logs the answer's status */
+    unsigned char mirror_wait; /* -R: its request waits for the mirror to reach its cursor
+                                * (CONN_WAITING, core/request.c:/Waiting for the mirror/) */
     unsigned short status;    /* while routing: the status of the head queued, 0 = none yet */
     unsigned short redis_owed; /* -R: publishes sent to Redis, not yet answered (pipelined) */
     struct buf in;            /* bytes read but not yet used (a partial request) */
@@ -211,6 +215,8 @@ struct server {
     ev_timer stall_check;       /* drops connections that stopped reading (-S) */
     ev_prepare flush;
     ev_signal sigint, sigterm;
+    struct mirror_wait *mirror_waits;   /* -R: requests whose cursor the mirror has not reached */
+    size_t mirror_waiting, mirror_waits_cap;
     int listen_fd;
     char date[32];              /* the Date header value, refreshed each second */
     double date_at;             /* when date was formatted */

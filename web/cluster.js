@@ -14,6 +14,11 @@
 //     X-Rtlab-Upstream header names the instance;
 //   - a poll's own answer carries the header, so the polling panels show it
 //     for every request.
+// The header names an address; /control/instances says which instance has
+// it. The page asks both at once when it opens, and a stream's probe often
+// answers first: the panel keeps the address (panelAt) and is named, and its
+// "stop it" button armed, once the instances are known (place()), never
+// with the bare address (the launcher knows no instance by that name).
 // The control buttons POST to /control/stop and /control/start (the
 // launcher, cluster/cluster.py, behind nginx on loopback only). Stop kills
 // the instance (SIGKILL, like a crash); its panels' connections break, they
@@ -28,6 +33,7 @@ export class ClusterView {
         this.instances = [];          // from /control/instances
         this.byPort = new Map();      // "127.0.0.1:PORT" → instance
         this.panelOn = {};            // technique → instance name the panel is on now
+        this.panelAt = {};            // technique → {at: "127.0.0.1:PORT", panel}: what nginx said
         this.feed = '';
         this.pin();
     }
@@ -54,6 +60,7 @@ export class ClusterView {
             this.instances = st.instances;
             this.feed = st.feed;
             this.byPort = new Map(st.instances.map((i) => [`127.0.0.1:${i.port}`, i]));
+            for (const technique of Object.keys(this.panelAt)) this.place(technique);
         } catch (_) {
             this.bar.querySelector('[data-role=feed]').textContent = 'the launcher does not answer';
             return;
@@ -110,7 +117,8 @@ export class ClusterView {
         line.className = 'instance';
         line.innerHTML = 'instance <b data-role="instanceName">?</b> <button type="button" data-role="stopInstance">stop it</button>';
         node.querySelector('.tagline').after(line);
-        line.querySelector('button').addEventListener('click', () => {
+        line.querySelector('button').addEventListener('click', async () => {
+            if (!this.panelOn[technique]) await this.refresh();   // just opened: learn the names first
             const on = this.panelOn[technique];
             if (on) this.control('stop', on);
         });
@@ -132,16 +140,35 @@ export class ClusterView {
 
     servedBy(technique, panel, upstream) {
         if (!upstream) return;
-        const last = upstream.split(',').pop().trim();   // "A, B": A failed, B answered
-        const inst = this.byPort.get(last);
-        const name = inst ? inst.name : last;
+        const at = upstream.split(',').pop().trim();   // "A, B": A failed, B answered
+        this.panelAt[technique] = { at, panel };
+        this.place(technique);
+    }
+
+    // Name the instance at the address nginx gave for this panel. Until
+    // /control/instances has named that address (the page just opened, or
+    // the launcher is slow), the panel shows the address and stays unplaced:
+    // refresh() calls this again.
+    place(technique) {
+        const { at, panel } = this.panelAt[technique];
+        const inst = this.byPort.get(at);
+        if (!inst) {
+            if (!this.panelOn[technique]) this.label(technique, `${at} (naming it…)`);
+            return;
+        }
+        const name = inst.name;
         const before = this.panelOn[technique];
         if (before !== name) {
             this.panelOn[technique] = name;
             if (before) panel.note(`now on ${name} (was ${before}): nginx moved this panel to the other instance`);
-            else panel.note(`on ${name} (${last}), chosen by nginx`);
+            else panel.note(`on ${name} (${at}), chosen by nginx`);
             this.showOn(technique, name);
         }
+    }
+
+    label(technique, text) {
+        const el = document.getElementById(technique)?.querySelector('[data-role=instanceName]');
+        if (el) el.textContent = text;
     }
 
     showOn(technique, name) {

@@ -3,6 +3,11 @@
 //
 // 1. The page, served by nginx over HTTPS/HTTP2 in cluster mode, shows for
 //    every panel the instance it is on, and every panel receives ticks.
+//    The launcher's first /control/instances answer is held back until the
+//    streams are open and a poll has been answered: the page learns the
+//    addresses (X-Rtlab-Upstream) before the names, as it does on a busy
+//    machine, and must still name every panel's instance (once the names
+//    come) and stop the right one.
 // 2. Each panel's "stop it" button is pressed: the four instances the panels
 //    are on are killed (SIGKILL, like a crash) while their streams and polls
 //    are open.
@@ -31,16 +36,30 @@ const plainPort = process.env.CLUSTER_HTTP_PORT;
 // spreads them over both instances. With the shared feed every panel gets
 // every message; with a feed per instance, only the messages that happened
 // to reach its instance (so this test fails without -R).
-const published = Object.fromEntries(TECHS.map((n) => [n, []]));   // {text, at}
+// Each answer's {"id":N} says which id the message got: the end of the test
+// waits until every panel has the last one (a state, not a time: short
+// polling asks only once a second, more under load).
+const published = Object.fromEntries(TECHS.map((n) => [n, []]));   // {text, at, id}
 let publishing = null;
+let unanswered = 0;                                                   // publishes on the wire
 function publishOne(tech, k) {
     const text = `failover ${tech} ${k}`;
+    let done = false;
+    const end = () => { if (!done) { done = true; unanswered--; } };
+    unanswered++;
     const req = http.request({ host: '127.0.0.1', port: plainPort, path: `/${tech}/publish`, method: 'POST', agent: false,
         headers: { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) } }, (res) => {
-        res.resume();
-        if (res.statusCode === 200) published[tech].push({ text, at: Date.now() });
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => { body += d; });
+        res.on('end', () => {
+            if (res.statusCode === 200) published[tech].push({ text, at: Date.now(), id: JSON.parse(body).id });
+            end();
+        });
+        res.on('error', end);
     });
-    req.on('error', () => {});
+    req.on('error', end);
+    req.setTimeout(5000, () => req.destroy());
     req.end(text);
 }
 
@@ -55,14 +74,39 @@ async function main() {
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     try {
+        // Hold the first /control/instances answer until the page has had
+        // an answer naming an address for each panel (the streams' /stats
+        // probes, a poll): a bounded wait on what the page received.
+        // (A stream's probe is its panel's second /TECH/stats: the first is
+        // the page's start-up question for the newest id.)
+        const answers = { sse: 0, websocket: 0, polling: 0 };
+        const need = { sse: 2, websocket: 2, polling: 1 };
+        page.on('response', (res) => {
+            const m = new URL(res.url()).pathname.match(/^\/(sse|websocket)\/stats$|^\/(polling)\/poll$/);
+            if (m && res.headers()['x-rtlab-upstream']) answers[m[1] || m[2]]++;
+        });
+        const named = () => Object.keys(need).filter((n) => answers[n] >= need[n]);
+        let held = 'not asked';
+        await page.route('**/control/instances', async (route) => {
+            if (held !== 'not asked') { await route.continue(); return; }   // only the first
+            held = 'holding';
+            const until = Date.now() + 10000;
+            while (Date.now() < until && named().length < 3) await new Promise((r) => setTimeout(r, 50));
+            held = named().length < 3 ? `released after 10 s, with answers from ${named()} only`
+                : 'released once the streams\' probes and a poll had named their addresses';
+            await route.continue();
+        });
         await page.goto(url, { waitUntil: 'load', timeout: 15000 });
         let k = 0;
         publishing = setInterval(() => { k++; for (const n of TECHS) publishOne(n, k); }, 100);
         const snap = () => page.evaluate(() => window.rtlab.snapshot());
-        await waitFor('every panel names its instance and gets 3 events', 20000, async () => {
+        const names = async () => (await page.evaluate(() => window.rtlab.cluster().instances)).map((i) => i.name);
+        await waitFor('every panel names its instance (a name the launcher knows) and gets 3 events', 20000, async () => {
             const s = await snap();
-            return TECHS.every((n) => s[n] && s[n].instance && s[n].ids.length >= 3);
-        }, snap);
+            const known = await names();
+            return TECHS.every((n) => s[n] && known.includes(s[n].instance) && s[n].ids.length >= 3);
+        }, async () => ({ held, known: await names(), panels: Object.fromEntries(Object.entries(await snap()).map(([n, p]) => [n, p.instance])) }));
+        if (!/^released once/.test(held)) fail(`the first /control/instances answer was ${held}`);
         const feed = await page.evaluate(() => window.rtlab.cluster().feed);
         if (feed !== 'redis' && process.env.RTLAB_ANY_FEED !== '1') fail(`the cluster runs without the shared feed (${feed})`);
         const before = await snap();
@@ -88,10 +132,16 @@ async function main() {
             const s = await snap();
             return Object.fromEntries(TECHS.map((n) => [n, { instance: s[n].instance, state: s[n].state, lastId: s[n].lastId, counts: s[n].counts, rows: s[n].rows.slice(-6) }]));
         });
-        await new Promise((r) => setTimeout(r, 1500));   // the last messages on their way
-        const after = await snap();
-        const endAt = Date.now() - 1000;
+        // Stop publishing; once every publish is answered, wait until every
+        // panel has the newest id published to it: then all of them are due.
         clearInterval(publishing);
+        await waitFor('every publish answered', 10000, async () => unanswered === 0, async () => ({ unanswered }));
+        const newest = Object.fromEntries(TECHS.map((n) => [n, Math.max(0, ...published[n].map((m) => m.id))]));
+        await waitFor('every panel has the last message published to it', 10000, async () => {
+            const s = await snap();
+            return TECHS.every((n) => s[n].lastId >= newest[n]);
+        }, async () => ({ newest, lastId: Object.fromEntries(Object.entries(await snap()).map(([n, p]) => [n, p.lastId])) }));
+        const after = await snap();
         for (const n of TECHS) {
             const p = after[n];
             const ids = p.ids;
@@ -102,7 +152,7 @@ async function main() {
             // Every message published while the panel was up, exactly once.
             const got = new Map();
             for (const [, data] of p.recent) got.set(data, (got.get(data) || 0) + 1);
-            const due = published[n].filter((m) => m.at > readyAt && m.at < endAt);
+            const due = published[n].filter((m) => m.at > readyAt);
             const absent = due.filter((m) => !got.has(m.text)).map((m) => m.text);
             const twice = [...got].filter(([, c]) => c > 1).map(([d]) => d);
             if (due.length < 20 || absent.length || twice.length)

@@ -15,6 +15,11 @@ bin/websocket and bin/polling, each with -R. What it proves:
   3. a client that saw cursor C on A resumes on B and gets every later event
      exactly once, in order: SSE Last-Event-ID, long-poll since, ws ?since,
      short-poll since;
+     and a cursor fresh from A that B's mirror does not hold yet (B's reads
+     from Redis held back by a proxy: a lag made deterministic) waits for
+     B's mirror instead of being answered as after a restart (a short poll
+     gets 200 "nothing new", not 400; SSE resumes after it, no repeat);
+     a cursor ahead of the stream itself is still answered 400;
   4. Redis killed (SIGKILL): publish answers 503 with a JSON body and
      Retry-After on every instance; the processes live; subscribers stay
      connected;
@@ -41,6 +46,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -178,7 +184,7 @@ class Server:
 class SseStream:
     """A raw-socket SSE client: events as (id, event type, data)."""
 
-    def __init__(self, server, last_event_id=None):
+    def __init__(self, server, last_event_id=None, wait_head=True):
         self.sock = socket.create_connection(("127.0.0.1", server.port), 5)
         head = "GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
         if last_event_id is not None:
@@ -187,6 +193,10 @@ class SseStream:
         self.buf = b""
         self.events = []
         self.in_body = False
+        if wait_head:
+            self.head()
+
+    def head(self):
         self._fill_until(lambda: self.in_body, "the stream's head")
 
     def _fill_until(self, done, what, seconds=5.0):
@@ -243,6 +253,127 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class HoldingProxy:
+    """A TCP proxy to Redis whose Redis → instance direction can be held:
+    while held, what Redis sends (XREAD answers) waits here, so the instance
+    behind it lags the stream for as long as the test says."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/test"
+        self.open = threading.Event()
+        self.open.set()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+                upstream = socket.create_connection(("127.0.0.1", REDIS_PORT), 2)
+            except OSError:
+                return
+            threading.Thread(target=self._pump, args=(client, upstream, None), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, self.open), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst, gate):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if gate is not None:
+                    gate.wait(10)
+                dst.sendall(data)
+        except OSError:
+            pass
+        for sock in (src, dst):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def hold(self):
+        self.open.clear()
+
+    def release(self):
+        self.open.set()
+
+
+def lagging_mirror(a):
+    """3b: a cursor fresh from A, ahead of a lagging B's mirror, waits for
+    it; one ahead of the stream itself is still a restart (400)."""
+    proxy = HoldingProxy()
+    poll_b, sse_b = Server("polling", url=proxy.url), Server("sse", url=proxy.url)
+    for s in (poll_b, sse_b):
+        s.wait_live("behind the proxy")
+    n = a.publish_ok("before the lag")
+    poll_b.wait_newest(n)
+    sse_b.wait_newest(n)
+    proxy.hold()
+    m = a.publish_ok("B has not read this yet")
+    if poll_b.stats()["newest_id"] >= m or sse_b.stats()["newest_id"] >= m:
+        fail("the proxy did not hold B's mirror back")
+    answer = {}
+
+    def poll():
+        try:
+            with urllib.request.urlopen(f"{poll_b.base}/poll?since={m}", timeout=8) as res:
+                answer["poll"] = (res.status, json.load(res))
+        except urllib.error.HTTPError as e:
+            answer["poll"] = (e.code, json.load(e))
+    asker = threading.Thread(target=poll)
+    asker.start()
+    stream = SseStream(sse_b, last_event_id=m, wait_head=False)
+    # A publish pipelined behind the waiting poll must wait its turn too:
+    # HTTP/1.1 answers come in the order asked (RFC 9112 §9.3.2).
+    body = b"pipelined behind a waiting poll"
+    # The publish is sent once the poll waits, so it arrives in a read of
+    # its own, as a browser's or a proxy's next request would.
+    wait_for("the first poll waits for B's mirror", lambda: poll_b.stats()["mirror_waiting"] == 1)
+    piped = socket.create_connection(("127.0.0.1", poll_b.port), timeout=8)
+    piped.sendall(f"GET /poll?since={m} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    wait_for("the pipelined poll waits too", lambda: poll_b.stats()["mirror_waiting"] == 2)
+    piped.sendall(f"POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+    wait_for("both requests at B", lambda: poll_b.stats()["connections_open"] >= 3
+             and sse_b.stats()["connections_open"] >= 2 and sse_b.stats()["mirror_waiting"] == 1)
+    proxy.release()
+    asker.join(10)
+    seen = b""
+    while seen.count(b"HTTP/1.1 ") < 2 or not seen.rstrip().endswith(b"}"):
+        chunk = piped.recv(65536)
+        if not chunk:
+            break
+        seen += chunk
+    piped.close()
+    if b'"next"' not in seen or b'{"id"' not in seen or seen.index(b'"next"') > seen.index(b'{"id"'):
+        fail(f"a publish pipelined behind a poll waiting for the mirror was answered out of order: {seen!r}")
+    piped_id = int(seen[seen.index(b'{"id":') + 6:].split(b"}")[0])
+    status, body = answer.get("poll", (None, None))
+    if status != 200 or body.get("events") != [] or body.get("next") != m:
+        fail(f"short poll since={m} on a B that lags: {status} {body}, wanted 200, no events, next {m}")
+    stream.head()
+    k = a.publish_ok("after the lag")
+    got = [e[0] for e in messages(stream.until_id(k, "SSE after the lag"))]
+    if got != [piped_id, k]:
+        fail(f"SSE Last-Event-ID {m} on a B that lags: got ids {got}, wanted [{piped_id}, {k}] (no repeat of {m})")
+    ahead = k + 100
+    try:
+        with urllib.request.urlopen(f"{poll_b.base}/poll?since={ahead}", timeout=8) as res:
+            fail(f"since={ahead}, ahead of the stream, answered {res.status}")
+    except urllib.error.HTTPError as e:
+        body = json.load(e)
+        if e.code != 400 or body.get("newest") != k:
+            fail(f"since={ahead}, ahead of the stream: {e.code} {body}, wanted 400 newest {k}")
+    ok(f"a cursor ({m}) B's mirror did not hold yet waits for it: short poll 200 nothing new, "
+       f"SSE resumes at {k} with no repeat; since={ahead} (ahead of the stream) is still 400")
+    stream.sock.close()
+    for s in (poll_b, sse_b):
+        s.p.terminate()
+        s.p.wait(5)
 
 
 def messages(events):
@@ -396,6 +527,10 @@ def main():
        f"{cursor + 1}..{n}")
     live_b.until_id(n, "B's live subscriber during the burst")
     live_a.until_id(n, "A's live subscriber during the burst")
+    lagging_mirror(poll_a)
+    n = poll_a.stats()["newest_id"]
+    for s in (live_a, live_b):
+        s.until_id(n, "a live subscriber during the lag test")
     before_kill = n
 
     # 4. Redis killed: 503 everywhere, processes alive, subscribers connected.
