@@ -387,7 +387,7 @@ void conn_respond_head(struct conn *c, int status, const char *content_type,
 {
     struct server *s = c->srv;
     char head[2048];
-    if (s->shutting_down) c->keep_alive = 0;
+    if (s->shutting_down && !c->redis_owed) c->keep_alive = 0;   /* the last answer owed says so */
     struct http_response r = {
         .status = status, .content_type = content_type, .content_length = content_length,
         .keep_alive = c->keep_alive, .date = server_date(s), .extra = extra,
@@ -408,6 +408,10 @@ void conn_respond_head(struct conn *c, int status, const char *content_type,
 void conn_finish(struct conn *c)
 {
     if (c->state == CONN_CLOSED) return;
+    if (c->redis_owed) {                      /* pipelined publishes: their answers follow, in order */
+        conn_wait(c);
+        return;
+    }
     if (!c->keep_alive || (c->read_done && c->in.len == 0)) {   /* no more requests */
         conn_close_after_write(c);
         return;

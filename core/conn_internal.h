@@ -134,6 +134,11 @@ void conn_on_timeout(struct ev_loop *loop, ev_timer *w, int revents);
  * (421), Origin of a WebSocket upgrade (403); sets c->authorized (the
  * publish token). Returns 1 when it answered the request (refused it). */
 int guard_request(struct conn *c, const struct http_request *req);
+/* 1 when guard_request would let req through, authorized to publish, and
+ * no Upgrade is asked: nothing answered, nothing set. The request loop
+ * asks it before routing a publish pipelined behind one Redis still owes
+ * (endpoint_publish_pipelines). */
+int guard_would_publish(const struct server *s, const struct http_request *req);
 
 /* ==== endpoints.c: the answers every server gives ==== */
 
@@ -141,6 +146,12 @@ int guard_request(struct conn *c, const struct http_request *req);
 void endpoint_preflight(struct conn *c);
 /* POST /publish: body[0..req->content_length) becomes the next event. */
 void endpoint_publish(struct conn *c, const struct http_request *req, const char *body);
+/* 1 when req, pipelined behind a publish whose answer Redis still owes, is
+ * one route() would surely hand to Redis too (a keep-alive POST /publish
+ * that passes the guard, UTF-8, Redis able to take it): then it is sent at
+ * once, and the answers still come back in order (Redis answers in order).
+ * 0 for anything else: it waits until the answers owed are given. */
+int endpoint_publish_pipelines(const struct conn *c, const struct http_request *req, const char *body);
 /* GET/HEAD /stats: the counters as JSON. */
 void endpoint_stats(struct conn *c);
 /* Anything else: a file under the web root, or 404. */

@@ -114,6 +114,19 @@ void endpoint_publish(struct conn *c, const struct http_request *req, const char
     conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n", answer, (size_t)n);
 }
 
+/* A publish pipelined behind one that Redis still owes an answer: sent at
+ * once only when nothing in route() could answer it sooner than Redis
+ * answers the ones before (a 401, 400, 421 or 503 now would jump the
+ * queue), and when it keeps the connection open (its Connection: close
+ * would end the answers owed before it). Techniques claim no /publish. */
+int endpoint_publish_pipelines(const struct conn *c, const struct http_request *req, const char *body)
+{
+    const struct server *s = c->srv;
+    return s->redis && !s->shutting_down && req->keep_alive && req_method_is(req, "POST") &&
+           req_path_is(req, "/publish") && guard_would_publish(s, req) &&
+           utf8_valid(body, req->content_length) && redis_feed_can_take(s->redis, c);
+}
+
 /* ==== CORS, /stats, static files ==== */
 
 /* CORS preflight: the demo page on one port calls the servers on the others. */
@@ -143,7 +156,7 @@ void endpoint_stats(struct conn *c)
         "\"requests\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu,\"events\":%llu,"
         "\"newest_id\":%llu,\"oldest_id\":%llu,\"deliveries\":%llu,\"drops\":%llu,"
         "\"subscribers\":%llu,\"errors\":%llu,\"empty_answers\":%llu,\"feed_bytes\":%zu,"
-        "\"feed_budget\":%zu,\"queued_bytes\":%zu,\"uptime_s\":%.3f%s}\n",
+        "\"feed_budget\":%zu,\"queued_bytes\":%zu,\"mirror_waiting\":%zu,\"uptime_s\":%.3f%s}\n",
         s->tech->name, (unsigned long long)st->connections_open,
         (unsigned long long)st->connections_total, (unsigned long long)st->requests,
         (unsigned long long)st->bytes_in, (unsigned long long)st->bytes_out,
@@ -151,7 +164,7 @@ void endpoint_stats(struct conn *c)
         (unsigned long long)feed_oldest(&s->feed), (unsigned long long)st->deliveries,
         (unsigned long long)st->drops, (unsigned long long)st->subscribers,
         (unsigned long long)st->errors, (unsigned long long)st->empty_answers, s->feed.bytes,
-        s->feed.budget, queued, ev_now(s->loop) - s->started_at, redis);
+        s->feed.budget, queued, s->mirror_waiting, ev_now(s->loop) - s->started_at, redis);
     conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n", body, (size_t)n);
 }
 

@@ -31,7 +31,7 @@
  * server built without it refuses -R at start.
  *
  * Interface: redis_feed_start, redis_feed_publish, redis_feed_forget,
- *            redis_feed_stats_json, redis_feed_stop.
+ *            redis_feed_can_take, redis_feed_stats_json, redis_feed_stop.
  */
 #ifndef RTLAB_FEED_REDIS_H
 #define RTLAB_FEED_REDIS_H
@@ -56,6 +56,12 @@ struct redis_feed *redis_feed_start(struct server *s, const char *url, char *why
  * this instance's subscribers through the stream, like anyone else's.
  * Returns 0 when sent to Redis, -1 when refused at once. */
 int redis_feed_publish(struct redis_feed *r, const char *data, size_t len, struct conn *waiter);
+
+/* 1 when one more publish from c would be sent to Redis now (connected,
+ * the script loaded, c owes fewer than a few hundred answers): then a
+ * publish pipelined behind c's unanswered ones may go at once (the answers
+ * come back in the order sent: one connection, Redis answers in order). */
+int redis_feed_can_take(const struct redis_feed *r, const struct conn *c);
 
 /* A waiting publisher's connection is closing: its answer, when it comes,
  * goes nowhere. */

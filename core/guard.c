@@ -187,6 +187,14 @@ static int token_given(const struct server *s, const struct http_request *req)
     return diff == 0;
 }
 
+/* guard_request's verdict on a publish, without answering: the Host and
+ * the token, and no Upgrade (conn_internal.h). */
+int guard_would_publish(const struct server *s, const struct http_request *req)
+{
+    return host_allowed(s, req) && !http_header_has_token(req, "Upgrade", "websocket") &&
+           (!s->cfg.token || token_given(s, req));
+}
+
 int guard_request(struct conn *c, const struct http_request *req)
 {
     struct server *s = c->srv;

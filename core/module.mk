@@ -38,8 +38,11 @@ HIREDIS_LIBS := $(shell pkg-config --libs hiredis 2>/dev/null)
 ifeq ($(HIREDIS_LIBS),)
 HIREDIS_LIBS := $(if $(wildcard /usr/include/hiredis/async.h),-lhiredis)
 endif
+# Its three working files (redis_link, redis_mirror, redis_publish: see
+# core/redis_internal.h) are compiled only then.
 ifneq ($(HIREDIS_LIBS),)
 $(B)/core/feed_redis.o: CPPFLAGS += -DRTLAB_HIREDIS
+CORE_OBJS += $(B)/core/redis_link.o $(B)/core/redis_mirror.o $(B)/core/redis_publish.o
 LDLIBS += $(HIREDIS_LIBS)
 endif
 $(B)/core/feed_redis.o: $(B)/hiredis.flag

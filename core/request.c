@@ -20,6 +20,10 @@
  *     still answered (conn_read hands it to conn_read_done);
  *   - input piling up behind a held request or an upgraded protocol's
  *     partial message (closed past HELD_INPUT_MAX, UPGRADED_INPUT_MAX);
+ *   - with -R, publishes pipelined behind one whose answer Redis owes: each
+ *     is sent at once when nothing could answer it sooner
+ *     (endpoint_publish_pipelines), so a publisher's POSTs are not served
+ *     one Redis round trip each; any other request waits its turn;
  *   - with -R, a cursor fresh from another instance, ahead of this one's
  *     mirror of the stream by the read lag: the request waits for the
  *     mirror (mirror_defer), instead of being answered as a client from
@@ -133,9 +137,9 @@ static int method_known(const struct http_request *req)
 }
 
 /* Answer one complete request: CORS preflight, the technique's endpoint,
- * then the endpoints every server has. Returns 1 when the request waits for
- * the mirror instead (mirror_defer): nothing answered, its bytes to keep. */
-static int route(struct conn *c, const struct http_request *req, const char *body)
+ * then the endpoints every server has. (A request that must wait for the
+ * mirror never gets here until it has: conn_input asks mirror_defer first.) */
+static void route(struct conn *c, const struct http_request *req, const char *body)
 {
     struct server *s = c->srv;
     c->keep_alive = req->keep_alive && !s->shutting_down;
@@ -148,10 +152,7 @@ static int route(struct conn *c, const struct http_request *req, const char *bod
         conn_error(c, 501, "Not Implemented", 0);
     else if (req_method_is(req, "OPTIONS"))
         endpoint_preflight(c);
-    else if (mirror_defer(c, req)) {
-        c->routing = 0;
-        return 1;                                        /* routed again when it wakes */
-    } else if (s->tech->on_request && s->tech->on_request(c, req, body))
+    else if (s->tech->on_request && s->tech->on_request(c, req, body))
         ;                                                /* the technique's own endpoint */
     else if (req_path_is(req, "/publish"))
         req_method_is(req, "POST") ? endpoint_publish(c, req, body)
@@ -164,7 +165,6 @@ static int route(struct conn *c, const struct http_request *req, const char *bod
     c->routing = 0;
     c->mirror_wait = 0;
     if (c->status) conn_log_answer(c, req, c->status);   /* a held request logs later */
-    return 0;
 }
 
 /* ==== The request loop ==== */
@@ -186,12 +186,15 @@ size_t conn_input(struct conn *c, const char *data, size_t len)
             used += n;
             continue;
         }
-        if (c->state == CONN_HELD || c->state == CONN_WAITING)
-            return used;                                  /* pipelined: waits for the answer */
+        if (c->state == CONN_HELD) return used;           /* pipelined: waits for the answer */
         if (c->paused) return used;
         struct http_request req;
         int head = http_parse_request(data + used, len - used, &req);
         if (head == -2) break;
+        if (c->state == CONN_WAITING &&                   /* behind a publish Redis owes: */
+            (head < 0 || len - used - (size_t)head < req.content_length ||
+             !endpoint_publish_pipelines(c, &req, data + used + head)))
+            return used;                                  /* only another publish goes on */
         if (head < 0) {
             s->stats.requests++;
             conn_error(c, req.error, http_reason(req.error), 1);
@@ -199,8 +202,9 @@ size_t conn_input(struct conn *c, const char *data, size_t len)
         }
         if (len - used - (size_t)head < req.content_length) break;   /* body still coming */
         c->head_started = 0;
-        if (route(c, &req, data + used + head)) break;   /* waits for the mirror: kept */
-        s->stats.requests++;                              /* counted once, when answered */
+        if (mirror_defer(c, &req)) break;                 /* waits for the mirror: kept */
+        s->stats.requests++;                              /* once, even if it waited */
+        route(c, &req, data + used + head);
         used += (size_t)head + req.content_length;
         if (c->state == CONN_HEAD && outq_bytes(&c->out) > PIPELINE_HIGH_WATER) {
             c->paused = 1;                                /* the client reads slower than it asks */

@@ -115,6 +115,7 @@ struct conn {
     unsigned char mirror_wait; /* -R: its request waits for the mirror to reach its cursor
                                 * (CONN_WAITING, core/request.c:/Waiting for the mirror/) */
     unsigned short status;    /* while routing: the status of the head queued, 0 = none yet */
+    unsigned short redis_owed; /* -R: publishes sent to Redis, not yet answered (pipelined) */
     struct buf in;            /* bytes read but not yet used (a partial request) */
     struct outq out;          /* bytes still to send */
     struct conn_file *file;   /* a static file being streamed after `out`, or NULL */

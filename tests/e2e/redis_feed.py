@@ -8,6 +8,10 @@ bin/websocket and bin/polling, each with -R. What it proves:
   1. ids are shared: events published on different instances get one
      increasing sequence;
   2. an event published on A reaches a subscriber of B, live;
+     pipelined publishes are not served one Redis round trip each: eight
+     POSTs in one write go to Redis together (at most a few script calls,
+     not eight), answered in order with consecutive ids, and a request that
+     cannot go to Redis (invalid UTF-8: 400) keeps its place in the order;
   3. a client that saw cursor C on A resumes on B and gets every later event
      exactly once, in order: SSE Last-Event-ID, long-poll since, ws ?since,
      short-poll since;
@@ -324,18 +328,38 @@ def lagging_mirror(a):
     asker = threading.Thread(target=poll)
     asker.start()
     stream = SseStream(sse_b, last_event_id=m, wait_head=False)
-    wait_for("both requests at B", lambda: poll_b.stats()["connections_open"] >= 2
-             and sse_b.stats()["connections_open"] >= 2)
+    # A publish pipelined behind the waiting poll must wait its turn too:
+    # HTTP/1.1 answers come in the order asked (RFC 9112 §9.3.2).
+    body = b"pipelined behind a waiting poll"
+    # The publish is sent once the poll waits, so it arrives in a read of
+    # its own, as a browser's or a proxy's next request would.
+    wait_for("the first poll waits for B's mirror", lambda: poll_b.stats()["mirror_waiting"] == 1)
+    piped = socket.create_connection(("127.0.0.1", poll_b.port), timeout=8)
+    piped.sendall(f"GET /poll?since={m} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    wait_for("the pipelined poll waits too", lambda: poll_b.stats()["mirror_waiting"] == 2)
+    piped.sendall(f"POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+    wait_for("both requests at B", lambda: poll_b.stats()["connections_open"] >= 3
+             and sse_b.stats()["connections_open"] >= 2 and sse_b.stats()["mirror_waiting"] == 1)
     proxy.release()
     asker.join(10)
+    seen = b""
+    while seen.count(b"HTTP/1.1 ") < 2 or not seen.rstrip().endswith(b"}"):
+        chunk = piped.recv(65536)
+        if not chunk:
+            break
+        seen += chunk
+    piped.close()
+    if b'"next"' not in seen or b'{"id"' not in seen or seen.index(b'"next"') > seen.index(b'{"id"'):
+        fail(f"a publish pipelined behind a poll waiting for the mirror was answered out of order: {seen!r}")
+    piped_id = int(seen[seen.index(b'{"id":') + 6:].split(b"}")[0])
     status, body = answer.get("poll", (None, None))
     if status != 200 or body.get("events") != [] or body.get("next") != m:
         fail(f"short poll since={m} on a B that lags: {status} {body}, wanted 200, no events, next {m}")
     stream.head()
     k = a.publish_ok("after the lag")
     got = [e[0] for e in messages(stream.until_id(k, "SSE after the lag"))]
-    if got != [k]:
-        fail(f"SSE Last-Event-ID {m} on a B that lags: got ids {got}, wanted [{k}] (no repeat of {m})")
+    if got != [piped_id, k]:
+        fail(f"SSE Last-Event-ID {m} on a B that lags: got ids {got}, wanted [{piped_id}, {k}] (no repeat of {m})")
     ahead = k + 100
     try:
         with urllib.request.urlopen(f"{poll_b.base}/poll?since={ahead}", timeout=8) as res:
@@ -372,6 +396,58 @@ async def ws_replay(server, since, until):
     return got
 
 
+def redis_evalsha_calls():
+    """EVALSHA calls Redis has served (INFO commandstats), over a raw socket."""
+    with socket.create_connection(("127.0.0.1", REDIS_PORT), 3) as s:
+        s.sendall(b"INFO commandstats\r\n")
+        data = b""
+        while True:                                   # one bulk string: $LEN, then LEN bytes
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            first, _, rest = data.partition(b"\r\n")
+            if _ and len(rest) >= int(first[1:]) + 2:
+                break
+    for line in data.decode().split("\r\n"):
+        if line.startswith("cmdstat_evalsha:"):
+            return int(line.split("calls=", 1)[1].split(",", 1)[0])
+    return 0
+
+
+def pipelined(server, bodies):
+    """POST each body to /publish over ONE connection, all in one write;
+    returns [(status, json body)] in the order the answers came."""
+    out = b"".join(b"POST /publish HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(b), b)
+                   for b in bodies)
+    answers, buf = [], b""
+    with socket.create_connection(("127.0.0.1", server.port), 5) as s:
+        s.sendall(out)
+        deadline = time.monotonic() + 8
+        while len(answers) < len(bodies):
+            while b"\r\n\r\n" in buf:
+                head, rest = buf.split(b"\r\n\r\n", 1)
+                length = int([h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:")][0]
+                             .split(b":")[1])
+                if len(rest) < length:
+                    break
+                answers.append((int(head.split(b" ")[1]), json.loads(rest[:length])))
+                buf = rest[length:]
+            if len(answers) == len(bodies):
+                break
+            if time.monotonic() > deadline:
+                fail(f"pipelined publishes: {len(answers)} of {len(bodies)} answers within 8 s: {answers}")
+            s.settimeout(max(0.05, deadline - time.monotonic()))
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                fail(f"pipelined publishes: the connection closed after {answers}")
+            buf += chunk
+    return answers
+
+
 def main():
     for tool in ("redis-server",):
         if not shutil.which(tool):
@@ -405,6 +481,27 @@ def main():
         fail(f"B's subscriber got {got}, wanted [({n}, 'hello B')]")
     live_a.until_id(n, "A's own subscriber")
     ok("an event published on instance A reaches a subscriber of instance B")
+
+    # 2b. pipelined publishes go to Redis together, answered in order.
+    calls = redis_evalsha_calls()
+    bodies = [b"pipe %d" % i for i in range(8)] + [b"\xff not UTF-8"] + [b"pipe 8", b"pipe 9"]
+    answers = pipelined(sse_a, bodies)
+    calls = redis_evalsha_calls() - calls
+    statuses = [a[0] for a in answers]
+    if statuses != [200] * 8 + [400] + [200] * 2:
+        fail(f"pipelined publishes answered {answers}, wanted 8 x 200, a 400, 2 x 200, in order")
+    got_ids = [a[1]["id"] for i, a in enumerate(answers) if i != 8]
+    if got_ids != list(range(n + 1, n + 11)):
+        fail(f"pipelined publishes got ids {got_ids}, wanted {n + 1}..{n + 10} in order")
+    if calls > 4:
+        fail(f"10 pipelined publishes took {calls} script calls: served one round trip each")
+    n = got_ids[-1]
+    for live in (live_a, live_b):
+        seen = [e[0] for e in messages(live.until_id(n, "the pipelined publishes, live"))]
+        if seen != got_ids:
+            fail(f"a live subscriber got {seen} for the pipelined publishes, wanted {got_ids}")
+    ok(f"10 pipelined publishes (and a 400 among them) answered in order with ids {got_ids[0]}..{n} "
+       f"in {calls} script calls; both instances' subscribers got each once, in order")
 
     # 3. a cursor seen on A, resumed on B: every later event exactly once.
     cursor = ids[1]
