@@ -30,6 +30,8 @@
  */
 #include "conn_internal.h"
 
+#include <assert.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -387,6 +389,9 @@ void conn_respond_head(struct conn *c, int status, const char *content_type,
 {
     struct server *s = c->srv;
     char head[2048];
+    /* A programming error: every status we send has its RFC 9110 §15 reason
+     * phrase in http_reason, never "Unknown" on the wire. */
+    assert(strcmp(http_reason(status), "Unknown") != 0);
     if (s->shutting_down && !c->redis_owed) c->keep_alive = 0;   /* the last answer owed says so */
     struct http_response r = {
         .status = status, .content_type = content_type, .content_length = content_length,

@@ -195,7 +195,7 @@ static void send_pieces(int fd, const char *r, size_t n)
 
 /* ==== Checking answers ==== */
 
-static const int statuses[] = {101, 200, 204, 400, 404, 405, 408, 413, 414, 426, 431, 501, 505};
+static const int statuses[] = {101, 200, 204, 400, 401, 403, 404, 405, 408, 413, 414, 421, 426, 431, 501, 503, 505};
 static long status_seen[600];
 
 /* The first answer in c->got (if any) must be a known status line. */

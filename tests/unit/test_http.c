@@ -797,7 +797,8 @@ struct reason_case {
 
 static const struct reason_case reason_cases[] = {
     { 200, "OK" }, { 204, "No Content" }, { 400, "Bad Request" },
-    { 404, "Not Found" }, { 405, "Method Not Allowed" }, { 408, "Request Timeout" },
+    { 401, "Unauthorized" }, { 403, "Forbidden" }, { 421, "Misdirected Request" },
+    { 503, "Service Unavailable" }, { 404, "Not Found" }, { 405, "Method Not Allowed" }, { 408, "Request Timeout" },
     { 413, "Content Too Large" }, { 414, "URI Too Long" }, { 426, "Upgrade Required" },
     { 431, "Request Header Fields Too Large" }, { 501, "Not Implemented" },
     { 505, "HTTP Version Not Supported" },
