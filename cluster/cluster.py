@@ -42,6 +42,7 @@ import argparse
 import http.server
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -65,8 +66,26 @@ def say(msg):
 
 
 def free_port():
-    """A port that was free a moment ago (the kernel's pick for port 0)."""
-    with socket.socket() as s:
+    """A port free now, for redis-server, nginx or the control server to bind
+    a moment later. Not the kernel's pick for port 0: that comes from the
+    ephemeral range (ip_local_port_range), where any process's next outgoing
+    connection can take it in between, and nginx then fails to bind. So pick
+    below that range, where only listeners live, and check it binds."""
+    low = 32768
+    try:
+        with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    for _ in range(500):
+        port = random.randint(min(10000, low // 2), low - 1)
+        with socket.socket() as s:
+            try:
+                s.bind(('127.0.0.1', port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:                # every pick taken: the kernel's
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
 
