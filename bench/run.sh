@@ -161,31 +161,7 @@ stop_server() {
 }
 trap 'stop_server; exit 130' INT TERM
 
-# start_server NAME LOG: start it on port 0, set SPID and PORT.
-start_server() {
-    : >"$OUT/server.out"
-    $SRV_PIN "$BIN/$1" -p 0 -a 127.0.0.1 -q -t 0 -b 8192 >"$OUT/server.out" 2>"$2" &
-    SPID=$!
-    PORT=""
-    i=0
-    while [ -z "$PORT" ] && [ $i -lt 50 ]; do
-        PORT=$(sed -n '1s|^listening on [a-z]*://[0-9.]*:\([0-9]*\)/.*|\1|p' "$OUT/server.out")
-        [ -n "$PORT" ] || sleep 0.1
-        i=$((i + 1))
-    done
-    [ -n "$PORT" ]
-}
-
-# csv_get FILE NAME: column NAME (by the header's names) of FILE's last row.
-csv_get() {
-    awk -F, -v n="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == n) c = i; next } END { if (c) print $c }' "$1"
-}
-
-# keep_row FROM TO: append FROM's last row to TO (with FROM's header when TO is new).
-keep_row() {
-    [ -s "$2" ] || head -1 "$1" >"$2"
-    tail -1 "$1" >>"$2"
-}
+. bench/lib.sh                 # start_server, csv_get, keep_row
 
 # One line of what came out, from the run's CSV row.
 say_row() {
@@ -203,7 +179,7 @@ say_row() {
 one_run() {
     log="$OUT/logs/$1-c$3-r$4-k$5"
     rm -f "$log.csv" "$log.dist"
-    if ! start_server "$1" "$log.server.log"; then
+    if ! start_server "$log.server.log" "$BIN/$1" -b 8192; then
         echo "FAILED: $1 did not say where it listens (see $log.server.log)"
         stop_server
         return 1

@@ -96,28 +96,7 @@ stop_server() {
 trap 'stop_server' EXIT
 trap 'stop_server; exit 130' INT TERM
 
-start_server() {
-    : >"$OUT/server.out"
-    $SRV_PIN "$BIN/websocket" -p 0 -a 127.0.0.1 -q -t 0 >"$OUT/server.out" 2>"$1" &
-    SPID=$!
-    PORT=""
-    i=0
-    while [ -z "$PORT" ] && [ $i -lt 50 ]; do
-        PORT=$(sed -n '1s|^listening on [a-z]*://[0-9.]*:\([0-9]*\)/.*|\1|p' "$OUT/server.out")
-        [ -n "$PORT" ] || sleep 0.1
-        i=$((i + 1))
-    done
-    [ -n "$PORT" ]
-}
-
-# csv_get FILE NAME: column NAME (by the header) of FILE's last row.
-csv_get() {
-    awk -F, -v n="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == n) c = i; next } END { if (c) print $c }' "$1"
-}
-keep_row() {
-    [ -s "$2" ] || head -1 "$1" >"$2"
-    tail -1 "$1" >>"$2"
-}
+. bench/lib.sh                 # start_server, csv_get, keep_row
 
 # one_run LABEL K FLAGS...: one run into $log.*; 0 when it went well.
 one_run() {
@@ -125,7 +104,7 @@ one_run() {
     shift 2
     log="$OUT/logs/$label-k$k"
     rm -f "$log.csv"
-    start_server "$log.server.log" || { echo "FAILED: websocket did not start"; stop_server; return 1; }
+    start_server "$log.server.log" "$BIN/websocket" || { echo "FAILED: websocket did not start"; stop_server; return 1; }
     # shellcheck disable=SC2086  # $LG_PIN is meant to split
     timeout -k 5 $((DURATION + 120)) $LG_PIN "$BIN/loadgen" -q -T websocket -L "$label" \
         -u "http://127.0.0.1:$PORT/" -c "$CLIENTS" -r "$RATE" -d "$DURATION" -P "$SPID" -N "$NOISE_LIMIT" \
