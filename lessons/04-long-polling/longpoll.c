@@ -33,30 +33,6 @@
 
 /* ==== The answer: every kept event after the cursor ==== */
 
-/* Read the request's cursor (?since=N; absent means 0: everything kept).
- * When it is not a number, or is ahead of the newest event (a client from
- * before a server restart), answer 400 (with "newest" in the body, so the
- * client can start over) and return -1. Else set *since and return 0. */
-static int read_since(struct conn *c, const struct http_request *req, uint64_t *since)
-{
-    const struct feed *f = &c->srv->feed;
-    uint64_t first;
-    *since = 0;
-    if (server_query_since(req, since) < 0) {
-        conn_error(c, 400, "since must be a number: the id of the last event you have", 0);
-        return -1;
-    }
-    if (feed_since(f, *since, &first) == FEED_AHEAD) {
-        char body[160];
-        int n = snprintf(body, sizeof body,
-                         "{\"error\":\"since is ahead of the newest event\",\"status\":400,"
-                         "\"newest\":%llu}\n", (unsigned long long)feed_newest(f));
-        conn_respond(c, 400, "application/json", "Cache-Control: no-store\r\n", body, (size_t)n);
-        return -1;
-    }
-    return 0;
-}
-
 /* The answer's body for `since`, in a new chunk of exactly its size (one
  * reference, the caller's); *count is set to the events in it. */
 static struct chunk *build_answer(const struct feed *f, uint64_t since, size_t *count)
@@ -163,9 +139,11 @@ static int on_request(struct conn *c, const struct http_request *req, const char
         conn_method_not_allowed(c, "GET, HEAD, OPTIONS");
         return 1;
     }
-    uint64_t since;
+    uint64_t since = 0;                                /* absent: everything kept */
     double timeout;
-    if (read_since(c, req, &since) < 0) return 1;     /* answered 400 */
+    /* Not a number, or ahead of the newest event (a client from before a
+     * restart): core answers 400 with "newest", so the client starts over. */
+    if (conn_read_since(c, req, &since) < 0) return 1;
     if (poll_timeout(req, &timeout) < 0) {
         conn_error(c, 400, "timeout must be a number of seconds", 0);
         return 1;
