@@ -207,7 +207,8 @@ static void client_connect(struct loadgen *lg, struct client *c)
             return;
         }
     }
-    if (connect(c->fd, (struct sockaddr *)&lg->opt.server, sizeof lg->opt.server) < 0 && errno != EINPROGRESS) {
+    const struct target *t = lg_client_target(lg, c);
+    if (connect(c->fd, (const struct sockaddr *)&t->addr, sizeof t->addr) < 0 && errno != EINPROGRESS) {
         client_lost(lg, c, errno);
         return;
     }
@@ -299,6 +300,11 @@ static void client_on_io(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 /* ==== Starting ==== */
+
+const struct target *lg_client_target(const struct loadgen *lg, const struct client *c)
+{
+    return &lg->opt.servers[c->index % lg->opt.nservers];
+}
 
 void lg_client_init(struct loadgen *lg)
 {

@@ -53,9 +53,9 @@ static size_t make_publish(const struct loadgen *lg, char *out, size_t cap, uint
     }
     int n = is_nchan(lg)
         ? snprintf(out, cap, "POST /pub HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\n"
-                   "Accept: text/json\r\nContent-Length: %zu\r\n\r\n", lg->opt.host, plen)
+                   "Accept: text/json\r\nContent-Length: %zu\r\n\r\n", lg->opt.servers[0].host, plen)
         : snprintf(out, cap, "POST /publish HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\n"
-                   "Content-Length: %zu\r\n\r\n", lg->opt.host, plen);
+                   "Content-Length: %zu\r\n\r\n", lg->opt.servers[0].host, plen);
     memcpy(out + n, payload, plen);
     return (size_t)n + plen;
 }
@@ -102,7 +102,7 @@ static void pub_queue(struct loadgen *lg, const char *p, size_t n)
 void lg_pub_ask_stats(struct loadgen *lg)
 {
     char req[128];
-    int n = snprintf(req, sizeof req, "GET /stats HTTP/1.1\r\nHost: %s\r\n\r\n", lg->opt.host);
+    int n = snprintf(req, sizeof req, "GET /stats HTTP/1.1\r\nHost: %s\r\n\r\n", lg->opt.servers[0].host);
     pub_queue(lg, req, (size_t)n);
     pub_flush(lg);
 }
@@ -118,7 +118,7 @@ void lg_pub_keep_alive(struct loadgen *lg, double now)
         return;
     char req[128];
     int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n",
-                     is_nchan(lg) ? "/pub" : "/stats", lg->opt.host);
+                     is_nchan(lg) ? "/pub" : "/stats", lg->opt.servers[0].host);
     pub_queue(lg, req, (size_t)n);
     pub_flush(lg);
     pub->pings++;
@@ -134,10 +134,11 @@ static int64_t stats_deliveries(const char *body, size_t len)
     return p ? (int64_t)wire_parse_u64(p + 13, body + len, NULL) : -1;
 }
 
+/* Unknown (-1) with several -u: only the first instance's /stats is read. */
 long long lg_pub_server_deliveries(const struct loadgen *lg)
 {
     const struct publisher *pub = &lg->pub;
-    return pub->stats == STATS_LAST_ANSWERED && pub->stats_first >= 0 && pub->stats_last >= 0
+    return lg->opt.nservers == 1 && pub->stats == STATS_LAST_ANSWERED && pub->stats_first >= 0 && pub->stats_last >= 0
            ? (long long)(pub->stats_last - pub->stats_first) : -1LL;
 }
 
@@ -309,7 +310,7 @@ static int pub_connect(struct loadgen *lg)
     setsockopt(pub->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     int one = 1;
     setsockopt(pub->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(pub->fd, (struct sockaddr *)&lg->opt.server, sizeof lg->opt.server) < 0) {
+    if (connect(pub->fd, (const struct sockaddr *)&lg->opt.servers[0].addr, sizeof lg->opt.servers[0].addr) < 0) {
         int e = errno;
         close(pub->fd);
         pub->fd = -1;

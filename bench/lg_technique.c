@@ -59,19 +59,19 @@ int lg_dialect_parse(const char *name, enum dialect *d)
 static int request_poll(const struct loadgen *lg, const struct client *c, char *out, size_t cap)
 {
     return snprintf(out, cap, "GET /poll?since=%" PRIu64 " HTTP/1.1\r\nHost: %s\r\n\r\n",
-                    c->cursor, lg->opt.host);
+                    c->cursor, lg_client_target(lg, c)->host);
 }
 
 static int request_longpoll(const struct loadgen *lg, const struct client *c, char *out, size_t cap)
 {
     return snprintf(out, cap, "GET /poll?since=%" PRIu64 "&timeout=%d HTTP/1.1\r\nHost: %s\r\n\r\n",
-                    c->cursor, lg->opt.longpoll_timeout, lg->opt.host);
+                    c->cursor, lg->opt.longpoll_timeout, lg_client_target(lg, c)->host);
 }
 
 static int request_sse(const struct loadgen *lg, const struct client *c, char *out, size_t cap)
 {
     return snprintf(out, cap, "GET /events?since=%" PRIu64 " HTTP/1.1\r\nHost: %s\r\n"
-                    "Accept: text/event-stream\r\n\r\n", c->cursor, lg->opt.host);
+                    "Accept: text/event-stream\r\n\r\n", c->cursor, lg_client_target(lg, c)->host);
 }
 
 /* RFC 6455 §4.1; the key is §1.3's sample (a client may send any). */
@@ -88,7 +88,7 @@ static const char *ws_offer(const struct loadgen *lg)
 static int request_ws(const struct loadgen *lg, const struct client *c, char *out, size_t cap)
 {
     return snprintf(out, cap, "GET /ws?since=%" PRIu64 " HTTP/1.1\r\nHost: %s\r\n" WS_UPGRADE "%s\r\n",
-                    c->cursor, lg->opt.host, ws_offer(lg));
+                    c->cursor, lg_client_target(lg, c)->host, ws_offer(lg));
 }
 
 static int request_baseline(const struct loadgen *lg, const struct client *c, char *out, size_t cap)
@@ -109,12 +109,13 @@ static int request_baseline(const struct loadgen *lg, const struct client *c, ch
 static int request_nchan_poll_at(const struct loadgen *lg, const struct client *c, const char *path,
                                  char *out, size_t cap)
 {
+    const char *host = lg_client_target(lg, c)->host;
     if (c->cursor == 0)
-        return snprintf(out, cap, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, lg->opt.host);
+        return snprintf(out, cap, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, host);
     char date[64];
     wire_http_date(date, sizeof date, (int64_t)(c->cursor >> 24));
     return snprintf(out, cap, "GET %s HTTP/1.1\r\nHost: %s\r\nIf-Modified-Since: %s\r\n"
-                    "If-None-Match: %" PRIu64 "\r\n\r\n", path, lg->opt.host, date, c->cursor & 0xffffff);
+                    "If-None-Match: %" PRIu64 "\r\n\r\n", path, host, date, c->cursor & 0xffffff);
 }
 
 static int request_nchan_poll(const struct loadgen *lg, const struct client *c, char *out, size_t cap)
@@ -135,16 +136,15 @@ static int request_nchan_sse(const struct loadgen *lg, const struct client *c, c
         snprintf(resume, sizeof resume, "Last-Event-ID: %" PRIu64 ":%" PRIu64 "\r\n",
                  c->cursor >> 24, c->cursor & 0xffffff);
     return snprintf(out, cap, "GET /sub/events HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n%s\r\n",
-                    lg->opt.host, resume);
+                    lg_client_target(lg, c)->host, resume);
 }
 
 /* Nchan's WebSocket frames carry the message alone, no id: a reconnect
  * starts at the newest message (what was missed is counted as lost). */
 static int request_nchan_ws(const struct loadgen *lg, const struct client *c, char *out, size_t cap)
 {
-    (void)c;
-    return snprintf(out, cap, "GET /sub/ws HTTP/1.1\r\nHost: %s\r\n" WS_UPGRADE "%s\r\n", lg->opt.host,
-                    ws_offer(lg));
+    return snprintf(out, cap, "GET /sub/ws HTTP/1.1\r\nHost: %s\r\n" WS_UPGRADE "%s\r\n",
+                    lg_client_target(lg, c)->host, ws_offer(lg));
 }
 
 /* ==== Parsers, by technique ==== */

@@ -9,6 +9,10 @@
  *           [-P SERVER_PID] [-o out.jsonl] [-C out.csv] [-D dist.dat] [-L LABEL]
  *           [-w rtlab|nchan] [-N NOISE_LIMIT] [-z] [-J]
  *
+ * -u may be given up to MAX_SERVERS times, for instances that share one feed
+ * (-R): the subscribers are dealt out over them in turn and the publisher
+ * publishes to the first, so every delivery still crosses the broker.
+ *
  * A run, in order (enum phase):
  *   1. warm-up: one publish (a baseline frame) that tells us the newest
  *      event id, so every subscriber can start right after it;
@@ -223,6 +227,8 @@ static void usage(void)
             "               [-P SERVER_PID] [-o out.jsonl] [-C out.csv] [-D dist.dat]\n"
             "               [-L LABEL] [-g GRACE_S] [-t LONGPOLL_TIMEOUT_S] [-W SUBSCRIBE_S] [-S] [-q]\n"
             "               [-w rtlab|nchan] [-N NOISE_LIMIT] [-z] [-J]\n"
+            "  -u  again: more instances on one shared feed (-R); client i subscribes to\n"
+            "      the (i mod n)-th, the publisher publishes to the first\n"
             "  -S  do not spread client source addresses over 127.0.0.0/8\n"
             "  -w  the server's wire format: ours (rtlab), or Nchan's (bench/peers/README.md)\n"
             "  -N  a run is noisy when other programs took this share of a CPU or more (0.25;\n"
@@ -232,8 +238,8 @@ static void usage(void)
             "  -J  the payload is a JSON object of -s bytes (compressible), not filler\n");
 }
 
-/* "http://127.0.0.1:8001/" or "tcp://127.0.0.1:8005" → o->server. */
-static int parse_url(struct options *o, const char *url)
+/* "http://127.0.0.1:8001/" or "tcp://127.0.0.1:8005" → *t. */
+static int parse_url(struct target *t, const char *url)
 {
     const char *p = strstr(url, "://");
     p = p ? p + 3 : url;
@@ -244,18 +250,18 @@ static int parse_url(struct options *o, const char *url)
     memcpy(host, p, n);
     host[n] = 0;
     int port = p[n] == ':' ? atoi(p + n + 1) : 80;
-    memset(&o->server, 0, sizeof o->server);
-    o->server.sin_family = AF_INET;
-    o->server.sin_port = htons((uint16_t)port);
+    memset(&t->addr, 0, sizeof t->addr);
+    t->addr.sin_family = AF_INET;
+    t->addr.sin_port = htons((uint16_t)port);
     if (strcmp(host, "localhost") == 0)
         snprintf(host, sizeof host, "127.0.0.1");
-    if (inet_pton(AF_INET, host, &o->server.sin_addr) != 1)
+    if (inet_pton(AF_INET, host, &t->addr.sin_addr) != 1)
         return -1;
-    if ((ntohl(o->server.sin_addr.s_addr) >> 24) != 127) {
+    if ((ntohl(t->addr.sin_addr.s_addr) >> 24) != 127) {
         fprintf(stderr, "loadgen: %s is not on loopback: rtlab only loads 127.0.0.0/8\n", host);
         return -1;
     }
-    snprintf(o->host, sizeof o->host, "%.40s:%d", host, port);
+    snprintf(t->host, sizeof t->host, "%.40s:%d", host, port);
     return 0;
 }
 
@@ -276,7 +282,18 @@ static int parse_args(struct options *o, int argc, char **argv)
                 return -1;
             }
             break;
-        case 'u': o->url = optarg; break;
+        case 'u':
+            if (o->nservers == MAX_SERVERS) {
+                fprintf(stderr, "loadgen: at most %d -u\n", MAX_SERVERS);
+                return -1;
+            }
+            if (parse_url(&o->servers[o->nservers], optarg) < 0) {
+                fprintf(stderr, "loadgen: -u %s: want http://127.x.y.z:PORT/\n", optarg);
+                return -1;
+            }
+            if (o->nservers++ == 0)
+                o->url = optarg;
+            break;
         case 'c': o->clients = atoi(optarg); break;
         case 'r': o->rate = atof(optarg); break;
         case 'd': o->duration = atof(optarg); break;
@@ -298,12 +315,8 @@ static int parse_args(struct options *o, int argc, char **argv)
         default: usage(); return -1;
         }
     }
-    if (!o->url) {
+    if (o->nservers == 0) {
         usage();
-        return -1;
-    }
-    if (parse_url(o, o->url) < 0) {
-        fprintf(stderr, "loadgen: -u %s: want http://127.x.y.z:PORT/\n", o->url);
         return -1;
     }
     if (!lg_technique_supported(o->technique, o->dialect)) {

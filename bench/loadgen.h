@@ -19,7 +19,7 @@
  * Interface (between the parts):
  *   lg_client_init, lg_clients_start_more, lg_client_close,
  *   lg_client_deliver, lg_client_subscribed, lg_client_poll_again,
- *   lg_client_write                                 (lg_client.c)
+ *   lg_client_write, lg_client_target               (lg_client.c)
  *   lg_technique_name, lg_technique_parse, lg_dialect_name,
  *   lg_dialect_parse, lg_technique_supported, lg_technique_wire,
  *   lg_technique_init, lg_technique_free           (lg_technique.c)
@@ -52,6 +52,7 @@ enum {
     MAX_KEPT = 1 << 20,            /* a partial message bigger than this is an error */
     MAX_RECONNECTS = 5,            /* per client, then it is given up */
     MAX_CLIENTS = 100000,
+    MAX_SERVERS = 8,           /* -u given more than once: instances sharing one feed */
     PUB_IN_SIZE = 65536,           /* the publisher's answers being read */
 };
 
@@ -94,9 +95,12 @@ enum stats_state {
 struct options {
     enum technique technique;
     enum dialect dialect;
-    const char *url;
-    struct sockaddr_in server;  /* from the URL */
-    char host[64];             /* Host header */
+    const char *url;           /* the first -u: the publisher's server */
+    struct target {
+        struct sockaddr_in addr;   /* from the URL */
+        char host[64];             /* its Host header */
+    } servers[MAX_SERVERS];    /* client i subscribes to servers[i % nservers] */
+    int nservers;
     int clients;
     double rate;               /* events per second */
     double duration;           /* seconds */
@@ -262,6 +266,8 @@ void lg_client_subscribed(struct loadgen *lg, struct client *c, uint64_t at);
 void lg_client_poll_again(struct loadgen *lg, struct client *c);
 /* Write to the client's socket; what it does not take is kept and sent later. */
 void lg_client_write(struct loadgen *lg, struct client *c, const char *p, size_t n);
+/* The server client c subscribes to: one of the -u list, in turn. */
+const struct target *lg_client_target(const struct loadgen *lg, const struct client *c);
 /* Set up clients[0..clients) (fd -1, bitmap, starting cursor, timer). */
 void lg_client_init(struct loadgen *lg);
 /* Start clients until MAX_INFLIGHT are connecting or all have started. */

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # tests/e2e/cluster_loadgen.sh — kill an instance in the middle of a stream,
 # with loadgen: its clients reconnect through nginx and resume, 0 lost and 0
-# duplicated.
+# duplicated. First, loadgen given both instances straight (two -u, as
+# `make bench CLUSTER=1` runs "two behind Redis"): its subscribers must be
+# dealt out over both, and every event reach each of them exactly once.
 #
 # Starts the cluster (cluster/cluster.py, the shared feed in Redis), and for
 # each technique runs loadgen through nginx's plain-HTTP door for it: 200
@@ -34,6 +36,27 @@ subscribers() { curl -s "http://127.0.0.1:$1/stats" | "$python" -c 'import json,
 control() { curl -s -X POST -H 'X-Rtlab-Control: 1' "http://127.0.0.1:$http_port/control/$1"; }
 
 failed=0
+deliveries() { curl -s "http://127.0.0.1:$1/stats" | "$python" -c 'import json,sys; print(json.load(sys.stdin)["deliveries"])'; }
+a_port=$(cluster_get "[i['port'] for i in s['instances'] if i['name']=='sse-a'][0]")
+b_port=$(cluster_get "[i['port'] for i in s['instances'] if i['name']=='sse-b'][0]")
+da=$(deliveries "$a_port"); db=$(deliveries "$b_port")
+timeout -k 5 60 "$bin/loadgen" -q -T sse -u "http://127.0.0.1:$a_port/" -u "http://127.0.0.1:$b_port/" \
+    -c 100 -r 100 -d 1 -s 64 -g 5 >"$tmp/two.json" 2>"$tmp/two.log"
+if [ ! -s "$tmp/two.json" ]; then
+    echo "FAIL: loadgen with two -u printed nothing"; tail -5 "$tmp/two.log"; failed=1
+else
+    da=$(( $(deliveries "$a_port") - da )); db=$(( $(deliveries "$b_port") - db ))
+    sent=$(jget "$tmp/two.json" '["events_sent"]'); lost=$(jget "$tmp/two.json" '["lost"]')
+    dup=$(jget "$tmp/two.json" '["duplicates"]'); sub=$(jget "$tmp/two.json" '["subscribed"]')
+    if [ "$sub" != 100 ] || [ "$lost" != 0 ] || [ "$dup" != 0 ] || [ "$sent" -lt 50 ]; then
+        echo "FAIL: two -u: subscribed $sub, lost $lost, duplicates $dup of $sent events"; failed=1
+    elif [ "$da" -lt $((50 * sent)) ] || [ "$db" -lt $((50 * sent)) ]; then
+        echo "FAIL: two -u: the instances delivered $da and $db of $sent events; 50 subscribers each should get all"
+        failed=1
+    else
+        echo "ok: loadgen with two -u: 50 subscribers on each instance, $sent events each, 0 lost, 0 duplicated ($da + $db deliveries)"
+    fi
+fi
 for tech in ${CLUSTER_TECHS:-sse websocket longpoll polling}; do
     door=$(cluster_get "s['doors']['$tech']")
     a_port=$(cluster_get "[i['port'] for i in s['instances'] if i['name']=='$tech-a'][0]")
