@@ -1,7 +1,7 @@
 /*
  * bench/cluster/crowd.c — a crowd of idle SSE subscribers that times ONE event.
  *
- *   crowd -u http://127.0.0.1:PORT/ -c CLIENTS -n NET [-W SECONDS]
+ *   crowd -u http://127.0.0.1:PORT/ -c CLIENTS -n NET [-W SECONDS] [-H SECONDS]
  *
  * loadgen publishes its own events and times only those, so several loadgen
  * processes on one shared feed would count each other's events as repeats.
@@ -19,8 +19,11 @@
  * where the times are arrival minus the t= in the event: max_ms is when the
  * last subscriber of this crowd had it. bench/cluster/run.sh starts one
  * crowd per server instance and publishes the event once every crowd is
- * subscribed. Everything is bounded: connects (-W, default 60 s) and the
- * wait for the event (30 s after "subscribed").
+ * subscribed. With -H, the crowd then holds its streams open for up to
+ * that many seconds (or until SIGTERM), so that the servers' CPU can be read
+ * for the fan-out alone, before 100 000 closes add their own. Everything
+ * is bounded: connects (-W, default 60 s), the wait for the event (30 s
+ * after "subscribed") and the hold.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -170,24 +173,25 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int parse_args(int argc, char **argv, double *connect_s)
+static int parse_args(int argc, char **argv, double *connect_s, unsigned *hold_s)
 {
     const char *url = NULL;
     int o;
-    while ((o = getopt(argc, argv, "u:c:n:W:")) != -1) {
+    while ((o = getopt(argc, argv, "u:c:n:W:H:")) != -1) {
         switch (o) {
         case 'u': url = optarg; break;
         case 'c': clients = atoi(optarg); break;
         case 'n': net_octet = atoi(optarg); break;
         case 'W': *connect_s = atof(optarg); break;
+        case 'H': *hold_s = (unsigned)atoi(optarg); break;
         default: return -1;
         }
     }
     int port = 0;
     if (!url || sscanf(url, "http://%63[0-9.]:%d", host, &port) != 2 || port <= 0 || port > 65535
-        || clients < 1 || clients > MAX_CLIENTS || net_octet < 1 || net_octet > 254) {
-        fprintf(stderr, "usage: crowd -u http://127.0.0.1:PORT/ -c CLIENTS(1..%d) -n NET(1..254) [-W SECONDS]\n",
-                MAX_CLIENTS);
+        || clients < 1 || clients > MAX_CLIENTS || net_octet < 1 || net_octet > 254 || *hold_s > 600) {
+        fprintf(stderr, "usage: crowd -u http://127.0.0.1:PORT/ -c CLIENTS(1..%d) -n NET(1..254) [-W SECONDS]"
+                " [-H SECONDS(0..600)]\n", MAX_CLIENTS);
         return -1;
     }
     server.sin_family = AF_INET;
@@ -199,7 +203,8 @@ static int parse_args(int argc, char **argv, double *connect_s)
 int main(int argc, char **argv)
 {
     double connect_s = 60;
-    if (parse_args(argc, argv, &connect_s) < 0) return 2;
+    unsigned hold_s = 0;
+    if (parse_args(argc, argv, &connect_s, &hold_s) < 0) return 2;
     struct rlimit rl;
     getrlimit(RLIMIT_NOFILE, &rl);
     rl.rlim_cur = rl.rlim_max;
@@ -248,5 +253,10 @@ int main(int argc, char **argv)
            "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}\n",
            clients, subscribed, received, dead, received ? latency_ms[0] : 0, p50, p99,
            received ? latency_ms[received - 1] : 0);
+    fflush(stdout);
+    if (hold_s) {              /* keep every stream open; SIGTERM or the alarm ends it */
+        alarm(hold_s);
+        for (;;) pause();
+    }
     return received == clients ? 0 : 1;
 }

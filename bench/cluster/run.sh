@@ -7,9 +7,11 @@
 #      one      one process, the in-memory feed, loadgen straight to it;
 #      redis1   one process with its feed in Redis (-R), straight to it:
 #               what the broker adds, and nothing else;
-#      redis2   two processes behind Redis, loadgen through nginx (the
-#               cluster's plain-HTTP door), subscribers spread over both:
-#               the shape of `make cluster`.
+#      redis2   two processes behind Redis (`make cluster`'s), loadgen
+#               straight to them: the subscribers dealt out over both,
+#               every event published on the first;
+#      nginx2   the same two through nginx (the cluster's plain-HTTP door):
+#               the shape of `make cluster`, and what the proxy costs.
 #    Reported: latency p50/p99 (loadgen's, from each event's scheduled send
 #    time), and deliveries per CPU-second counting every server process and
 #    redis-server (nginx's CPU beside it, not in it), from /proc/PID/stat
@@ -25,8 +27,10 @@
 # 3. A second machine (as root): bench/cluster/net.sh, the instance and
 #    Redis in two network namespaces over bench/net's impaired link.
 #
-# Usage: bench/cluster/run.sh   (QUICK=1: 10 000 subscribers and 2 s runs;
-#        CROWD_TOTAL=N, CROWD_PER=N, BIN=bin)
+# Usage: bench/cluster/run.sh   (QUICK=1: 10 000 subscribers, 2 s runs, once
+#        each; CLUSTER_REPEATS=N runs per cost point, 3 by default: the
+#        report gives the median and the min-max; CROWD_TOTAL=N,
+#        CROWD_PER=N, BIN=bin)
 # Writes bench/results/cluster/: runs.jsonl, cost.dat, crowd.json, cluster.md,
 # cluster.svg/png, logs/. The machine may be busy: the run records the load.
 set -u
@@ -39,8 +43,8 @@ OUT=${CLUSTER_OUT:-bench/results/cluster}
 rm -rf "$OUT"
 mkdir -p "$OUT/logs"
 OUT=$(cd "$OUT" && pwd)   # absolute: redis-server changes directory
-if [ -n "$QUICK" ]; then DUR=2; TOTAL=${CROWD_TOTAL:-10000}; PER=${CROWD_PER:-2500}
-else DUR=5; TOTAL=${CROWD_TOTAL:-100000}; PER=${CROWD_PER:-19000}; fi
+if [ -n "$QUICK" ]; then DUR=2; TOTAL=${CROWD_TOTAL:-10000}; PER=${CROWD_PER:-2500}; REPEATS=${CLUSTER_REPEATS:-1}
+else DUR=5; TOTAL=${CROWD_TOTAL:-100000}; PER=${CROWD_PER:-19000}; REPEATS=${CLUSTER_REPEATS:-3}; fi
 # Servers, redis-server and nginx on CPU 1, loadgen and the crowds on CPU 0,
 # as the other benches do (CPU time is what is compared; pinning keeps the
 # two sides from stealing each other's core).
@@ -115,35 +119,43 @@ wait_settled() {
     echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') × $(nproc)"
     echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work shares this machine: compare within one run)"
-    echo "RLIMIT_NOFILE hard: $(ulimit -Hn); pinning: $PINNING"
+    echo "RLIMIT_NOFILE hard: $(ulimit -Hn); pinning: $PINNING (the 100 000: server k and crowd k on opposite CPUs)"
+    echo "runs per cost point: $REPEATS ($DUR s each; the report gives the median and the min-max)"
 } >"$OUT/env.txt"
 cat "$OUT/env.txt"
 
 # ==== 1. cost: one process, one behind Redis, two behind Redis ====
 # A run: loadgen against URL; CPU of PIDS (servers + redis) and of NGINX
 # pids (may be empty) before and after. Appends one line to cost.dat.
-echo "# config tech load clients rate p50_us p99_us deliveries cpu_s deliveries_per_cpu_s nginx_cpu_s lost dup" >"$OUT/cost.dat"
+echo "# config tech load clients rate p50_us p99_us deliveries cpu_s deliveries_per_cpu_s nginx_cpu_s lost dup rep" >"$OUT/cost.dat"
+# URLS is one or more server URLs, space-separated (loadgen -u each); REP
+# numbers the repeats of one point.
 one_run() {
-    local config=$1 tech=$2 load=$3 clients=$4 rate=$5 url=$6 pidlist=$7 nginxpids=$8 label="$1-$2-$3"
-    local c0 n0 c1 n1
+    local config=$1 tech=$2 load=$3 clients=$4 rate=$5 urls=$6 pidlist=$7 nginxpids=$8 rep=$9
+    local label="$1-$2-$3-r$9"
+    local c0 n0 c1 n1 u uargs=()
+    for u in $urls; do uargs+=(-u "$u"); done
     c0=$(cpu $pidlist); n0=$(cpu $nginxpids)
-    timeout -k 5 120 $LG_PIN "$BIN/loadgen" -q -T "$tech" -u "$url" -c "$clients" -r "$rate" -d "$DUR" -s 64 -g 5 \
+    timeout -k 5 120 $LG_PIN "$BIN/loadgen" -q -T "$tech" "${uargs[@]}" -c "$clients" -r "$rate" -d "$DUR" -s 64 -g 5 \
         -L "$label" -o "$OUT/runs.jsonl" >"$OUT/logs/$label.json" 2>"$OUT/logs/$label.log"
     c1=$(cpu $pidlist); n1=$(cpu $nginxpids)
-    "$python" - "$OUT/logs/$label.json" "$config" "$tech" "$load" "$c0" "$c1" "$n0" "$n1" >>"$OUT/cost.dat" <<'EOF'
+    "$python" - "$OUT/logs/$label.json" "$config" "$tech" "$load" "$c0" "$c1" "$n0" "$n1" "$rep" >>"$OUT/cost.dat" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1])); config, tech, load = sys.argv[2:5]
 c = float(sys.argv[6]) - float(sys.argv[5]); n = float(sys.argv[8]) - float(sys.argv[7])
 print(config, tech, load, d["subscribed"], d["rate"], d["latency_us"]["p50"], d["latency_us"]["p99"],
       d["unique_deliveries"], "%.3f" % c, "%.0f" % (d["unique_deliveries"] / c if c > 0 else 0), "%.3f" % n,
-      d["lost"], d["duplicates"])
+      d["lost"], d["duplicates"], sys.argv[9])
 EOF
     tail -1 "$OUT/cost.dat" | awk '{ printf "bench-cluster: %-7s %-9s %-5s %5d subs: p50 %7.0f us  p99 %7.0f us  %8d deliveries  %6.0f per CPU-s  lost %d dup %d\n", $1, $2, $3, $4, $6, $7, $8, $10, $12, $13 }'
 }
 
-loads() {   # loads CONFIG TECH URL PIDS NGINXPIDS
-    one_run "$1" "$2" light 100 100 "$3" "$4" "$5"
-    one_run "$1" "$2" load 1000 100 "$3" "$4" "$5"
+loads() {   # loads CONFIG TECH URLS PIDS NGINXPIDS: both loads, REPEATS times, in turn
+    local rep
+    for rep in $(seq "$REPEATS"); do
+        one_run "$1" "$2" light 100 100 "$3" "$4" "$5" "$rep"
+        one_run "$1" "$2" load 1000 100 "$3" "$4" "$5" "$rep"
+    done
 }
 
 for tech in sse websocket; do
@@ -158,8 +170,10 @@ for tech in sse websocket; do
     stop_all
 done
 
-# Two behind Redis: the cluster's launcher (nginx, two of each), through the
-# plain-HTTP door of each technique.
+# Two behind Redis: the cluster's launcher (nginx, two of each). First
+# straight to the two instances (what the broker costs with two), then
+# through the plain-HTTP door of each technique (what nginx adds: on this
+# machine it shares the servers' core, so its CPU slows them down too).
 $SRV_PIN "$python" cluster/cluster.py --bin "$BIN" --tick 0 --feed redis --state "$OUT/logs/cluster.json" \
     >"$OUT/logs/cluster.out" 2>"$OUT/logs/cluster.log" &
 CPID=$!; pids+=("$CPID")
@@ -170,7 +184,9 @@ NGINX_PIDS="$(st "s['nginx_pid']") $(pgrep -P "$(st "s['nginx_pid']")" | tr '\n'
 for tech in sse websocket; do
     door=$(st "s['doors']['$tech']")
     spids=$(st "' '.join(str(i['pid']) for i in s['instances'] if i['technique']=='$tech')")
-    loads redis2 "$tech" "http://127.0.0.1:$door/" "$spids $(st "s['redis']['pid']")" "$NGINX_PIDS"
+    surls=$(st "' '.join('http://127.0.0.1:%d/' % i['port'] for i in s['instances'] if i['technique']=='$tech')")
+    loads redis2 "$tech" "$surls" "$spids $(st "s['redis']['pid']")" "$NGINX_PIDS"
+    loads nginx2 "$tech" "http://127.0.0.1:$door/" "$spids $(st "s['redis']['pid']")" "$NGINX_PIDS"
 done
 stop_all
 
@@ -180,8 +196,12 @@ EACH=$(( TOTAL / K ))
 echo "bench-cluster: $((EACH * K)) SSE subscribers: $K server processes × $EACH, $K crowd processes, one feed in Redis"
 start_redis
 spids=(); sports=()
+# Here the processes are spread over both cores (server k and crowd k on
+# opposite ones): the fan-out of one event is what runs in parallel when a
+# feed is shared, and this machine has two cores to show it with.
+pin_k() { [ -n "$SRV_PIN" ] && echo "taskset -c $(( $1 % 2 ))"; }
 for k in $(seq 0 $((K - 1))); do
-    start_server sse "crowd-sse-$k" -R "redis://127.0.0.1:$RPORT/crowd"
+    SRV_PIN=$(pin_k "$k") start_server sse "crowd-sse-$k" -R "redis://127.0.0.1:$RPORT/crowd"
     spids+=("$SPID"); sports+=("$SPORT")
 done
 for p in "${sports[@]}"; do wait_settled "$p"; done
@@ -189,7 +209,7 @@ slab0=$(slab_kb); sock0=$(sock_pages); rss0=$(rss_kb "${spids[@]}"); redis_rss0=
 cpids=()
 t_sub=$(date +%s.%N)
 for k in $(seq 0 $((K - 1))); do
-    $LG_PIN "$BIN/crowd" -u "http://127.0.0.1:${sports[$k]}/" -c "$EACH" -n $((20 + k)) -W 120 \
+    $(pin_k $((k + 1))) "$BIN/crowd" -u "http://127.0.0.1:${sports[$k]}/" -c "$EACH" -n $((20 + k)) -W 120 -H 60 \
         >"$OUT/logs/crowd-$k.out" 2>"$OUT/logs/crowd-$k.log" &
     cpids+=("$!"); pids+=("$!")
 done
@@ -208,8 +228,14 @@ import http.client, sys, time
 c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
 c.request("POST", "/publish", "seq=1 t=%d one event for everyone" % time.monotonic_ns())
 print(c.getresponse().read().decode().strip())' "${sports[0]}" >"$OUT/logs/crowd-publish.txt"
-for p in "${cpids[@]}"; do wait "$p"; done
+# Every crowd has its result (or gave up) and still holds its streams: the
+# CPU read now is the fan-out's, not the closes'.
+for _ in $(seq 1200); do
+    n=0; for k in $(seq 0 $((K - 1))); do grep -q '^{' "$OUT/logs/crowd-$k.out" 2>/dev/null && n=$((n + 1)); done
+    [ $n -eq $K ] && break; sleep 0.05
+done
 cpu1=$(cpu "${spids[@]}" "$RPID")
+for p in "${cpids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 "$python" - "$OUT" "$K" "$EACH" "$subs" "$slab0" "$slab1" "$sock0" "$sock1" "$rss0" "$rss1" "$redis_rss0" "$redis_rss1" \
     "$cpu0" "$cpu1" "$t_sub" "$t_all" >"$OUT/crowd.json" <<'EOF'
 import json, sys
