@@ -69,15 +69,29 @@ void lg_client_subscribed(struct loadgen *lg, struct client *c, uint64_t at)
     hist_record(&lg->subscribe_cost, at - c->connect_start_ns);
 }
 
+/* Client i's share of the poll interval, in [0, 1): the fractional parts
+ * of i times the golden ratio, which spread any number of clients evenly. */
+static double poll_phase(int index)
+{
+    double x = index * 0.6180339887498949;
+    return x - (double)(long)x;
+}
+
 /* A poll was answered: poll again at once (long polling, or -i 0), or after
- * the interval (short polling). */
+ * the interval (short polling). The first wait after subscribing is only
+ * the client's phase of the interval: clients that all subscribed together
+ * would otherwise poll in step, and when the events come at the polling
+ * period (10/s against -i 100) every event would wait the same offset, so
+ * one run's p50 would be an accident of its start, not the interval's half. */
 void lg_client_poll_again(struct loadgen *lg, struct client *c)
 {
     if (lg->opt.technique == T_LONGPOLL || lg->opt.poll_ms == 0) {
         client_send_request(lg, c);
     } else {
+        double share = c->phased ? 1.0 : poll_phase(c->index);
+        c->phased = 1;
         c->state = C_SLEEP;
-        ev_timer_set(&c->timer, lg->opt.poll_ms / 1000.0, 0);
+        ev_timer_set(&c->timer, share * lg->opt.poll_ms / 1000.0, 0);
         ev_timer_start(lg->loop, &c->timer);
     }
 }

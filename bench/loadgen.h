@@ -151,6 +151,7 @@ struct client {
     unsigned char chunked;     /* SSE: the stream is chunked (Transfer-Encoding) */
     unsigned char reconnects;
     unsigned char deflate;     /* WebSocket: this connection's 101 agreed to permessage-deflate */
+    unsigned char phased;      /* short polling: the first wait (its phase of -i) is done */
     struct wire_dechunk dechunk; /* SSE: the chunk decoder's state, when chunked */
     uint64_t cursor;           /* the last event id seen: the next `since` (Nchan: wire_nchan_id) */
     uint64_t connect_start_ns; /* when connect() was called */
