@@ -1,11 +1,14 @@
 # polling/ — the short-polling server, its batch encoder and their tests.
 PROGRAMS += $(BIN)/polling
 
-# The batch encoder is pure; long polling links it too (longpoll/module.mk),
-# and finds its header through -Ipolling.
+# The batch encoder is pure (its unit test links it alone); the answer made
+# and sent from it is poll_answer.c. Long polling links both
+# (longpoll/module.mk, by path: it is read first) and finds their headers
+# through -Ipolling.
 POLL_BATCH_OBJS := $(B)/polling/poll_batch.o
+POLL_ANSWER_OBJS := $(B)/polling/poll_answer.o $(POLL_BATCH_OBJS)
 
-$(BIN)/polling: $(B)/polling/polling.o $(POLL_BATCH_OBJS) $(CORE_OBJS)
+$(BIN)/polling: $(B)/polling/polling.o $(POLL_ANSWER_OBJS) $(CORE_OBJS)
 	$(LINK)
 
 UNIT_TESTS += $(BIN)/tests/test_poll_batch

@@ -15,9 +15,9 @@
  * charts show both costs.
  *
  * Spec: RFC 9112 (HTTP/1.1 messages), RFC 9110 (semantics). The answer's
- * format and the `since` cursor are the contract in DESIGN.md; the body is
- * written by the pure encoder in polling/poll_batch.c, which long polling
- * links too.
+ * format and the `since` cursor are the contract in DESIGN.md; the answer
+ * is made and sent by polling/poll_answer.c (its body by the pure encoder
+ * in polling/poll_batch.c), which long polling links too.
  *
  * Its neighbour: longpoll/longpoll.c is this file plus one idea, parking a
  * request until there is something to say. `diff -u polling/polling.c
@@ -26,11 +26,10 @@
  * Everything that is not the technique (sockets, the request parser,
  * keep-alive, /publish, /stats, static files) is in core/.
  */
-#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "poll_batch.h"
+#include "poll_answer.h"
 #include "server.h"
 
 /* ==== Constants ==== */
@@ -39,34 +38,12 @@
 
 /* ==== The answer: every kept event after the cursor ==== */
 
-/* The answer's body for `since`, in a new chunk of exactly its size (one
- * reference, the caller's); *count is set to the events in it. */
-static struct chunk *build_answer(const struct feed *f, uint64_t since, size_t *count)
-{
-    struct chunk *body = chunk_new(poll_batch_size(f, since));
-    long n = poll_batch_encode(body->data, body->cap, f, since, count);
-    assert(n > 0);                                     /* sized just above */
-    body->len = (size_t)n;
-    return body;
-}
-
-/* Queue the answer `body`, holding `count` events, and end the request. */
-static void send_answer(struct conn *c, struct chunk *body, size_t count)
-{
-    struct server *s = c->srv;
-    if (count == 0) s->stats.empty_answers++;
-    conn_respond_head(c, 200, "application/json", (long long)body->len,
-                      "Cache-Control: no-store\r\n");
-    if (!c->head_only) conn_deliver(c, body, (unsigned)count);   /* counted once written */
-    conn_finish(c);
-}
-
 /* Answer 200 with the events after `since` and end the request. */
 static void answer(struct conn *c, uint64_t since)
 {
     size_t count;
-    struct chunk *body = build_answer(&c->srv->feed, since, &count);
-    send_answer(c, body, count);
+    struct chunk *body = poll_answer_build(&c->srv->feed, since, &count);
+    poll_answer_send(c, body, count);
     chunk_unref(body);
 }
 

@@ -18,10 +18,10 @@
  * between, and the loop runs one callback at a time, so no publish can come
  * between them.
  */
-#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "poll_answer.h"
 #include "poll_batch.h"
 #include "server.h"
 
@@ -32,28 +32,6 @@
 #define MAX_TIMEOUT 60          /* s at most: proxies often cut idle requests near 60 s */
 
 /* ==== The answer: every kept event after the cursor ==== */
-
-/* The answer's body for `since`, in a new chunk of exactly its size (one
- * reference, the caller's); *count is set to the events in it. */
-static struct chunk *build_answer(const struct feed *f, uint64_t since, size_t *count)
-{
-    struct chunk *body = chunk_new(poll_batch_size(f, since));
-    long n = poll_batch_encode(body->data, body->cap, f, since, count);
-    assert(n > 0);                                     /* sized just above */
-    body->len = (size_t)n;
-    return body;
-}
-
-/* Queue the answer `body`, holding `count` events, and end the request. */
-static void send_answer(struct conn *c, struct chunk *body, size_t count)
-{
-    struct server *s = c->srv;
-    if (count == 0) s->stats.empty_answers++;
-    conn_respond_head(c, 200, "application/json", (long long)body->len,
-                      "Cache-Control: no-store\r\n");
-    if (!c->head_only) conn_deliver(c, body, (unsigned)count);   /* counted once written */
-    conn_finish(c);
-}
 
 /* The last answer built, and the cursor and feed position it was built
  * for. When a publish wakes a thousand parked polls that all named the same
@@ -73,11 +51,11 @@ static void answer(struct conn *c, uint64_t since)
     const struct feed *f = &c->srv->feed;
     if (!memo.body || memo.since != since || memo.newest != feed_newest(f)) {
         chunk_unref(memo.body);
-        memo.body = build_answer(f, since, &memo.count);
+        memo.body = poll_answer_build(f, since, &memo.count);
         memo.since = since;
         memo.newest = feed_newest(f);
     }
-    send_answer(c, memo.body, memo.count);
+    poll_answer_send(c, memo.body, memo.count);
 }
 
 /* ==== Connections ==== */
