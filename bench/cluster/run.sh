@@ -124,12 +124,12 @@ wait_settled() {
 } >"$OUT/env.txt"
 cat "$OUT/env.txt"
 
-# ==== 1. cost: one process, one behind Redis, two behind Redis ====
-# A run: loadgen against URL; CPU of PIDS (servers + redis) and of NGINX
+# ==== 1. cost: one process, one behind Redis, two behind Redis, the two via nginx ====
+# A run: loadgen against URLS; CPU of PIDS (servers + redis) and of NGINX
 # pids (may be empty) before and after. Appends one line to cost.dat.
 echo "# config tech load clients rate p50_us p99_us deliveries cpu_s deliveries_per_cpu_s nginx_cpu_s lost dup rep" >"$OUT/cost.dat"
-# URLS is one or more server URLs, space-separated (loadgen -u each); REP
-# numbers the repeats of one point.
+# URLS is one or more server URLs, space-separated (loadgen -u each); REP,
+# which repeat of the point this is, is kept in the row for reading by hand.
 one_run() {
     local config=$1 tech=$2 load=$3 clients=$4 rate=$5 urls=$6 pidlist=$7 nginxpids=$8 rep=$9
     local label="$1-$2-$3-r$9"
